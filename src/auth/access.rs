@@ -1,0 +1,227 @@
+//! Who may do what, decided here and nowhere else (SPEC §3).
+//!
+//! Two questions, always in this order:
+//! 1. *Reach* — can the caller see the object at all? Township isolation always,
+//!    branch isolation for members and secretaries. Out of reach answers 404, so
+//!    ids cannot be probed. Every query starts from [`Actor::scoped`].
+//! 2. *Permission* — may the caller's role do this to something it can see?
+//!    If not, 403 ([`Actor::may`]).
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::Actor;
+use crate::domain::Role;
+use crate::entities::{assignment, branch, household, user};
+use crate::error::ApiError;
+
+/// What a caller wants to do, for the permission check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create or change branches.
+    ManageBranches,
+    /// Create or change users of a branch (secretaries: members of their own branch).
+    ManageUsers,
+    /// Create or change households and their assignments.
+    ManageHouseholds,
+    /// Give a user this role.
+    GrantRole(Role),
+}
+
+/// The permission table: may `role` (of `own_branch`) do `action` to something
+/// in `target_branch`? Reach has already been checked.
+pub fn permits(
+    role: Role,
+    own_branch: Option<Uuid>,
+    action: Action,
+    target_branch: Option<Uuid>,
+) -> bool {
+    let in_own_branch = own_branch.is_some() && own_branch == target_branch;
+    match (role, action) {
+        (Role::TownshipAdmin, _) => true,
+        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => in_own_branch,
+        (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
+        (Role::Secretary, Action::ManageBranches) => false,
+        (Role::Member, _) => false,
+    }
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::TownshipAdmin
+    }
+
+    /// Branch isolation: `Some(branch)` when the caller only reaches one branch.
+    pub fn branch_limit(&self) -> Option<Uuid> {
+        if self.is_admin() {
+            None
+        } else {
+            self.branch_id.or(Some(Uuid::nil()))
+        }
+    }
+
+    /// Whether something in `branch_id` is within reach.
+    pub fn reaches_branch(&self, branch_id: Uuid) -> bool {
+        self.branch_limit().is_none_or(|own| own == branch_id)
+    }
+
+    /// 403 unless the role may do `action` in `target_branch`.
+    pub fn may(&self, action: Action, target_branch: Option<Uuid>) -> Result<(), ApiError> {
+        if permits(self.role, self.branch_id, action, target_branch) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Whether personal data of a record in `branch_id` is shown whole:
+    /// to township admins and to the branch's secretary.
+    pub fn manages(&self, branch_id: Option<Uuid>) -> bool {
+        match self.role {
+            Role::TownshipAdmin => true,
+            Role::Secretary => branch_id.is_some() && branch_id == self.branch_id,
+            Role::Member => false,
+        }
+    }
+
+    /// The start of every query: the entity's rows within the caller's reach.
+    pub fn scoped<E: Tenanted>(&self) -> Select<E> {
+        let query = E::find().filter(E::township_column().eq(self.township_id));
+        match (E::branch_column(), self.branch_limit()) {
+            (Some(column), Some(branch_id)) => query.filter(column.eq(branch_id)),
+            _ => query,
+        }
+    }
+
+    /// One row by id within reach, or 404.
+    pub async fn find_in_reach<E>(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        id: Uuid,
+    ) -> Result<E::Model, ApiError>
+    where
+        E: Tenanted,
+    {
+        self.scoped::<E>()
+            .filter(E::id_column().eq(id))
+            .one(db)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+}
+
+/// An entity that belongs to a township and, usually, a branch.
+pub trait Tenanted: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn township_column() -> Self::Column;
+    /// `None` for township-level rows.
+    fn branch_column() -> Option<Self::Column>;
+}
+
+macro_rules! tenanted {
+    ($module:ident, branch: $branch:expr) => {
+        impl Tenanted for $module::Entity {
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn township_column() -> Self::Column {
+                $module::Column::TownshipId
+            }
+            fn branch_column() -> Option<Self::Column> {
+                $branch
+            }
+        }
+    };
+}
+
+tenanted!(branch, branch: Some(branch::Column::Id));
+tenanted!(user, branch: Some(user::Column::BranchId));
+tenanted!(household, branch: Some(household::Column::BranchId));
+tenanted!(assignment, branch: Some(assignment::Column::BranchId));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLES: [Role; 3] = [Role::Member, Role::Secretary, Role::TownshipAdmin];
+
+    /// The whole table, written out as SPEC §3 states it.
+    #[test]
+    fn permission_matrix_follows_spec() {
+        let own = Some(Uuid::now_v7());
+        let other = Some(Uuid::now_v7());
+        let actions = [
+            Action::ManageBranches,
+            Action::ManageUsers,
+            Action::ManageHouseholds,
+        ];
+        for role in ROLES {
+            let home = if role == Role::TownshipAdmin {
+                None
+            } else {
+                own
+            };
+            for action in actions {
+                for (target, is_own) in [(own, true), (other, false)] {
+                    let expected = match (role, action) {
+                        (Role::TownshipAdmin, _) => true,
+                        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => is_own,
+                        _ => false,
+                    };
+                    assert_eq!(
+                        permits(role, home, action, target),
+                        expected,
+                        "{role:?} {action:?} own={is_own}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn secretaries_grant_only_the_member_role() {
+        let own = Some(Uuid::now_v7());
+        assert!(permits(
+            Role::Secretary,
+            own,
+            Action::GrantRole(Role::Member),
+            own
+        ));
+        assert!(!permits(
+            Role::Secretary,
+            own,
+            Action::GrantRole(Role::Secretary),
+            own
+        ));
+        assert!(!permits(
+            Role::Secretary,
+            own,
+            Action::GrantRole(Role::TownshipAdmin),
+            own
+        ));
+        assert!(!permits(
+            Role::Member,
+            own,
+            Action::GrantRole(Role::Member),
+            own
+        ));
+        assert!(permits(
+            Role::TownshipAdmin,
+            None,
+            Action::GrantRole(Role::TownshipAdmin),
+            None
+        ));
+    }
+
+    #[test]
+    fn a_member_without_a_branch_reaches_no_branch() {
+        let actor = Actor {
+            user_id: Uuid::now_v7(),
+            township_id: Uuid::now_v7(),
+            branch_id: None,
+            role: Role::Member,
+            request_id: None,
+        };
+        assert!(!actor.reaches_branch(Uuid::now_v7()));
+    }
+}

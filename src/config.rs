@@ -1,0 +1,314 @@
+//! Typed settings read from the environment (SPEC §7). A bad value stops
+//! start-up with one error naming the variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::RngCore;
+
+/// Everything the server needs to run; tests build it directly.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub activation_code_ttl: Duration,
+    pub wechat: Option<WechatSettings>,
+    pub login_limit: LoginLimit,
+    /// Worker threads for the HTTP server; `None` uses one per core.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatSettings {
+    pub appid: String,
+    pub secret: String,
+    /// Base of the WeChat API; configurable so tests run a local fake.
+    pub api_base: String,
+}
+
+/// How many failed logins are allowed before 429 (SPEC §4).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimit {
+    /// Failed attempts for one phone (or WeChat code source) within `window`.
+    pub per_account: u32,
+    /// Failed attempts from one client address within `window`.
+    pub per_client: u32,
+    pub window: Duration,
+}
+
+impl Default for LoginLimit {
+    fn default() -> Self {
+        LoginLimit {
+            per_account: 10,
+            per_client: 100,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// A setting that could not be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// Shortest accepted `JWT_SECRET`, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads the process environment (after `.env`, if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bind_addr = match lookup("BIND_ADDR") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| bad("BIND_ADDR", format!("'{v}' is not host:port")))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match lookup("DATABASE_URL") {
+            Some(url)
+                if url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:") =>
+            {
+                url
+            }
+            Some(url) => {
+                return Err(bad(
+                    "DATABASE_URL",
+                    format!("'{}' is neither postgres:// nor sqlite:", redact(&url)),
+                ));
+            }
+            None => sqlite_url(&data_dir),
+        };
+        let redis_url = match lookup("REDIS_URL") {
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url),
+            Some(url) => {
+                return Err(bad(
+                    "REDIS_URL",
+                    format!("'{}' is not a redis:// URL", redact(&url)),
+                ));
+            }
+            None => None,
+        };
+        let redis_prefix = lookup("REDIS_PREFIX").unwrap_or_else(|| "xianfeng".into());
+        let on_postgres = database_url.starts_with("postgres");
+        let jwt_secret = match lookup("JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
+            Some(_) => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+                ));
+            }
+            None if on_postgres => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    "required when DATABASE_URL is PostgreSQL",
+                ));
+            }
+            None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
+        };
+        let wechat = match (lookup("WECHAT_APPID"), lookup("WECHAT_SECRET")) {
+            (Some(appid), Some(secret)) => Some(WechatSettings {
+                appid,
+                secret,
+                api_base: lookup("WECHAT_API_BASE")
+                    .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+            }),
+            (Some(_), None) => {
+                return Err(bad("WECHAT_SECRET", "required when WECHAT_APPID is set"));
+            }
+            (None, Some(_)) => {
+                return Err(bad("WECHAT_APPID", "required when WECHAT_SECRET is set"));
+            }
+            (None, None) => None,
+        };
+        let defaults = LoginLimit::default();
+        let login_limit = LoginLimit {
+            per_account: number(&lookup, "LOGIN_MAX_FAILURES", defaults.per_account)?,
+            per_client: number(
+                &lookup,
+                "LOGIN_MAX_FAILURES_PER_CLIENT",
+                defaults.per_client,
+            )?,
+            window: Duration::from_secs(number(
+                &lookup,
+                "LOGIN_WINDOW_SECS",
+                defaults.window.as_secs(),
+            )?),
+        };
+        let workers = match lookup("WORKERS") {
+            Some(_) => Some(number(&lookup, "WORKERS", 1usize)?),
+            None => None,
+        };
+        Ok(Settings {
+            bind_addr,
+            data_dir,
+            database_url,
+            redis_url,
+            redis_prefix,
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(number(
+                &lookup,
+                "ACCESS_TOKEN_TTL_SECS",
+                15 * 60,
+            )?),
+            refresh_token_ttl: Duration::from_secs(number(
+                &lookup,
+                "REFRESH_TOKEN_TTL_SECS",
+                30 * 24 * 3600,
+            )?),
+            activation_code_ttl: Duration::from_secs(number(
+                &lookup,
+                "ACTIVATION_CODE_TTL_SECS",
+                7 * 24 * 3600,
+            )?),
+            wechat,
+            login_limit,
+            workers,
+        })
+    }
+
+    /// On SQLite without `JWT_SECRET`: a random key, made once and kept in `DATA_DIR`.
+    pub fn ensure_local_secret(&mut self) -> Result<(), ConfigError> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("jwt_secret");
+        let io = |e: std::io::Error| bad("DATA_DIR", format!("{}: {e}", path.display()));
+        if let Ok(existing) = std::fs::read(&path)
+            && existing.len() >= MIN_JWT_SECRET_BYTES
+        {
+            self.jwt_secret = existing;
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        let mut secret = [0u8; 48];
+        rand::rng().fill_bytes(&mut secret);
+        let encoded = hex::encode(secret).into_bytes();
+        std::fs::write(&path, &encoded).map_err(io)?;
+        self.jwt_secret = encoded;
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// The embedded default: a SQLite file in `data_dir`, created when missing.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("xianfeng.db").display()
+    )
+}
+
+fn number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(variable) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| bad(variable, format!("'{v}' is not a whole number"))),
+        None => Ok(default),
+    }
+}
+
+/// Hides the password of a URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_in_data_dir_on_localhost_8080() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
+        assert!(s.is_sqlite());
+        assert!(s.database_url.contains("data/xianfeng.db"));
+        assert!(s.redis_url.is_none());
+    }
+
+    #[test]
+    fn postgres_without_jwt_secret_is_refused() {
+        let err = settings(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn short_jwt_secret_is_refused() {
+        let err = settings(&[("JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(
+            settings(&[("BIND_ADDR", "nowhere")]).unwrap_err().variable,
+            "BIND_ADDR"
+        );
+        assert_eq!(
+            settings(&[("REDIS_URL", "http://x")]).unwrap_err().variable,
+            "REDIS_URL"
+        );
+        assert_eq!(
+            settings(&[("LOGIN_MAX_FAILURES", "ten")])
+                .unwrap_err()
+                .variable,
+            "LOGIN_MAX_FAILURES"
+        );
+        assert_eq!(
+            settings(&[("WECHAT_APPID", "wx1")]).unwrap_err().variable,
+            "WECHAT_SECRET"
+        );
+    }
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://***@h/db");
+    }
+}

@@ -1,0 +1,11 @@
+//! Plain types and rules of the campaign: no HTTP, no SQL.
+
+pub mod field_errors;
+pub mod location;
+pub mod personal;
+pub mod role;
+pub mod text;
+
+pub use field_errors::{FieldError, FieldErrors};
+pub use location::{CoordSystem, Location};
+pub use role::{BranchKind, Role};

@@ -1,0 +1,12 @@
+//! sea-orm entities: the shape of the tables, no logic.
+
+pub mod activation_code;
+pub mod assignment;
+pub mod audit_log;
+pub mod branch;
+pub mod household;
+pub mod idempotency_key;
+pub mod outbox_event;
+pub mod refresh_token;
+pub mod township;
+pub mod user;

@@ -1,0 +1,8 @@
+//! HTTP conventions shared by every endpoint (SPEC §4): JSON bodies, pagination,
+//! request ids, metrics, error localisation, the OpenAPI document.
+
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;

@@ -1,0 +1,86 @@
+//! The OpenAPI document: gathered from every handler's `#[utoipa::path]` by
+//! utoipa-actix-web, plus the bearer scheme. `openapi/openapi.json` in the
+//! repository is this document, kept equal by a test.
+
+use actix_web::App;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "xianfeng",
+        description = "先锋：乡党委“创先争优”活动小程序后端。Members log household visits, file mediation reports and make pledges; secretaries review; the township watches the dashboard.\n\nErrors answer `{\"error\": {\"code\", \"message\", \"details\"}}`; messages are Chinese unless `Accept-Language: en`.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Sign-in, WeChat binding, sessions"),
+        (name = "organisation", description = "Branches, users, households and assignments (党员包户)"),
+        (name = "operations", description = "Health, readiness, metrics")
+    )
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The base document (info, tags, security schemes) the handlers are added to.
+pub fn base() -> OpenApiDoc {
+    ApiDoc::openapi()
+}
+
+/// The full document, as the server serves it at `/openapi.json`.
+pub fn document() -> OpenApiDoc {
+    App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::startup::api_routes)
+        .split_for_parts()
+        .1
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn document_json() -> anyhow::Result<String> {
+    let mut json = document().to_pretty_json()?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Whether `path` is one of the documented paths (with `{param}` segments
+/// matching anything), to tell 405 from 404.
+pub fn path_exists(path: &str) -> bool {
+    static PATHS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    let templates = PATHS.get_or_init(|| {
+        document()
+            .paths
+            .paths
+            .keys()
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    templates.iter().any(|template| {
+        template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+    })
+}

@@ -1,0 +1,111 @@
+//! The `xianfeng` binary: parse the command line, load settings, run.
+
+use clap::{Parser, Subcommand};
+use xianfeng::config::Settings;
+use xianfeng::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "xianfeng",
+    version,
+    about = "先锋 — backend of the 创先争优 campaign mini-program"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the docs and the dashboard (the default).
+    Serve {
+        /// Do not load the demo township into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a township admin (and the township, if it does not exist).
+    CreateAdmin {
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "管理员")]
+        name: String,
+    },
+    /// Load the demo township.
+    Demo,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(err) = run().await {
+        eprintln!("xianfeng: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { no_demo: false });
+    if let Command::Openapi = command {
+        print!("{}", xianfeng::http::openapi::document_json()?);
+        return Ok(());
+    }
+    let settings = Settings::from_env()?;
+    xianfeng::telemetry::init("info,sqlx=warn,sea_orm=warn");
+    match command {
+        Command::Serve { no_demo } => {
+            if !no_demo {
+                let db = connect_migrated(&settings).await?;
+                if !xianfeng::townships::repo::any_exists(&db).await? {
+                    let logins = xianfeng::demo::load(&db).await?;
+                    println!("{}", xianfeng::demo::describe(&logins));
+                }
+            }
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "xianfeng listening; Swagger UI at /docs");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            connect_migrated(&settings).await?;
+            println!("migrations applied");
+        }
+        Command::CreateAdmin {
+            township,
+            phone,
+            password,
+            name,
+        } => {
+            let db = connect_migrated(&settings).await?;
+            let admin =
+                xianfeng::users::admin::create(&db, &township, &phone, &password, &name).await?;
+            println!(
+                "township admin {} ({}) created in {}",
+                admin.name, admin.phone, township
+            );
+        }
+        Command::Demo => {
+            let db = connect_migrated(&settings).await?;
+            let logins = xianfeng::demo::load(&db).await?;
+            if logins.is_empty() {
+                println!("the demo township already exists");
+            } else {
+                println!("{}", xianfeng::demo::describe(&logins));
+            }
+        }
+        Command::Openapi => {}
+    }
+    Ok(())
+}
+
+async fn connect_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = xianfeng::db::connect(settings).await?;
+    xianfeng::db::migrate(&db).await?;
+    Ok(db)
+}

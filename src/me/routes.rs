@@ -1,0 +1,93 @@
+//! `/api/v1/me` and `/api/v1/me/households`.
+
+use actix_web::{get, web};
+use chrono::Utc;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Actor;
+use crate::branches::dto::BranchView;
+use crate::entities::{branch, user};
+use crate::error::{ApiError, ErrorBody};
+use crate::households::dto::{HouseholdView, MyHousehold};
+use crate::households::repo as households;
+use crate::http::extract::Query;
+use crate::http::pagination::{List, PageParams};
+use crate::startup::AppState;
+use crate::townships::TownshipView;
+use crate::users::dto::UserView;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(me).service(my_households);
+}
+
+/// The signed-in user (fields of a user, unmasked) with their branch and township.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// `null` for township admins.
+    pub branch: Option<BranchView>,
+    pub township: TownshipView,
+}
+
+/// Who am I: user, role, branch, township.
+#[utoipa::path(tag = "organisation", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me>, ApiError> {
+    let found = actor
+        .find_in_reach::<user::Entity>(&state.db, actor.user_id)
+        .await
+        .map_err(|_| ApiError::Unauthenticated)?;
+    let branch = match found.branch_id {
+        Some(id) => Some(BranchView::from(
+            actor.find_in_reach::<branch::Entity>(&state.db, id).await?,
+        )),
+        None => None,
+    };
+    let township = crate::townships::repo::by_id(&state.db, actor.township_id)
+        .await?
+        .into();
+    Ok(web::Json(Me {
+        user: UserView::full(found),
+        branch,
+        township,
+    }))
+}
+
+/// My assigned households (党员包户), with `last_visited_at` and `overdue`.
+#[utoipa::path(
+    tag = "organisation",
+    params(PageParams),
+    responses((status = 200, body = List<MyHousehold>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/me/households")]
+pub async fn my_households(
+    state: web::Data<AppState>,
+    actor: Actor,
+    page: Query<PageParams>,
+) -> Result<web::Json<List<MyHousehold>>, ApiError> {
+    let township = crate::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let (rows, next_cursor) = households::assigned_to(&state.db, &actor, page.0.parse()?).await?;
+    let ids: Vec<_> = rows.iter().map(|h| h.id).collect();
+    let mut assignees = households::assignees_of(&state.db, &ids).await?;
+    let interval = chrono::Duration::days(i64::from(township.visit_interval_days));
+    let now = Utc::now();
+    let items = rows
+        .into_iter()
+        .map(|h| {
+            let of_this = assignees.remove(&h.id).unwrap_or_default();
+            // Visits are recorded by the visits capability; until one exists the
+            // household counts as never visited.
+            let last_visited_at = None;
+            let overdue = last_visited_at.is_none_or(|at| now - at > interval);
+            MyHousehold {
+                household: HouseholdView::new(h, of_this, true),
+                last_visited_at,
+                overdue,
+            }
+        })
+        .collect();
+    Ok(web::Json(List { items, next_cursor }))
+}

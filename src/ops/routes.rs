@@ -1,0 +1,84 @@
+//! `/healthz`, `/readyz`, `/metrics`.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` on `/readyz` when a dependency is down.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// `ok` or `down`.
+    pub database: &'static str,
+    /// `ok`, `down`, or `not_configured` (the in-process notifier is used).
+    pub redis: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// The database (and Redis, when configured) can be reached.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database =
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+            Ok(Ok(())) => "ok",
+            _ => "down",
+        };
+    let redis = match &state.redis {
+        None => "not_configured",
+        Some(connection) => {
+            let mut conn = connection.clone();
+            let ping = redis::cmd("PING");
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                ping.query_async::<String>(&mut conn),
+            )
+            .await
+            {
+                Ok(Ok(_)) => "ok",
+                _ => "down",
+            }
+        }
+    };
+    let ready = database == "ok" && redis != "down";
+    let body = Readiness {
+        status: if ready { "ok" } else { "unavailable" },
+        database,
+        redis,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus text exposition: requests by route and status, latency histograms, pool.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String), (status = 500, body = ErrorBody)))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let text = state.metrics.render(&state.db)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}

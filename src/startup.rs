@@ -1,0 +1,142 @@
+//! Building and running the server: state, middleware, routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sea_orm::DatabaseConnection;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::tokens::TokenKeys;
+use crate::auth::wechat::WechatClient;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::http::metrics::Metrics;
+use crate::http::middleware;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+    pub limiter: RateLimiter,
+    pub wechat: Option<WechatClient>,
+    pub redis: Option<ConnectionManager>,
+    pub metrics: Metrics,
+}
+
+/// A bound, migrated, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, and binds `settings.bind_addr` (port 0 picks a free port).
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.ensure_local_secret()?;
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        let redis = match &settings.redis_url {
+            Some(url) => Some(connect_redis(url).await?),
+            None => None,
+        };
+        let listener = TcpListener::bind(settings.bind_addr)?;
+        Self::with_parts(settings, db, redis, listener)
+    }
+
+    fn with_parts(
+        settings: Settings,
+        db: DatabaseConnection,
+        redis: Option<ConnectionManager>,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let limiter = match &redis {
+            Some(connection) => RateLimiter::redis(connection.clone(), &settings.redis_prefix),
+            None => RateLimiter::in_process(),
+        };
+        let wechat = settings.wechat.clone().map(WechatClient::new).transpose()?;
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenKeys::new(&settings.jwt_secret),
+            settings: Arc::new(settings),
+            limiter,
+            wechat,
+            redis,
+            metrics: Metrics::new()?,
+        });
+        let openapi = crate::http::openapi::document();
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(crate::http::openapi::base())
+                .configure(api_routes)
+                .split_for_parts();
+            app.app_data(state.clone())
+                // A malformed id cannot name anything within reach.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(unmatched))
+                .wrap(from_fn(middleware::localize_errors))
+                .wrap(from_fn(middleware::track))
+                .wrap(Compress::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(workers) = workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Every API route, for the server and for the OpenAPI document.
+pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(crate::ops::routes::configure).service(
+        scope::scope("/api/v1")
+            .configure(crate::auth::routes::configure)
+            .configure(crate::me::routes::configure)
+            .configure(crate::branches::routes::configure)
+            .configure(crate::users::routes::configure)
+            .configure(crate::households::routes::configure),
+    );
+}
+
+/// No route matched: 405 when the path exists with another method, else 404.
+async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(if crate::http::openapi::path_exists(req.path()) {
+        ApiError::MethodNotAllowed
+    } else {
+        ApiError::NotFound
+    })
+}
+
+async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
+        .set_response_timeout(Some(std::time::Duration::from_secs(2)));
+    Ok(ConnectionManager::new_with_config(client, config).await?)
+}

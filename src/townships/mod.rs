@@ -1,0 +1,34 @@
+//! The township (乡党委): the tenant every row belongs to.
+
+pub mod repo;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::entities::township;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TownshipView {
+    pub id: Uuid,
+    pub name: String,
+    /// IANA time zone of day/week/month buckets.
+    #[schema(example = "Asia/Shanghai")]
+    pub timezone: String,
+    /// Days without a visit after which an assigned household is overdue.
+    pub visit_interval_days: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<township::Model> for TownshipView {
+    fn from(t: township::Model) -> Self {
+        TownshipView {
+            id: t.id,
+            name: t.name,
+            timezone: t.timezone,
+            visit_interval_days: t.visit_interval_days,
+            created_at: t.created_at,
+        }
+    }
+}
