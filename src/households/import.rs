@@ -94,8 +94,15 @@ pub fn decode(bytes: &[u8]) -> Result<String, FieldErrors> {
     Ok(text.into_owned())
 }
 
-/// Parses the CSV text into rows, collecting every row's errors under `rows[N]`.
-pub fn parse(text: &str) -> Result<(Vec<ImportRow>, Vec<(usize, FieldErrors)>), FieldErrors> {
+/// A parsed file: the good rows and, by line, the errors of the bad ones.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<(usize, FieldErrors)>,
+}
+
+/// Parses the CSV text into rows, collecting every bad row's errors by line.
+pub fn parse(text: &str) -> Result<ParsedFile, FieldErrors> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -166,7 +173,7 @@ pub fn parse(text: &str) -> Result<(Vec<ImportRow>, Vec<(usize, FieldErrors)>), 
             Err(e) => errors.push((line, e)),
         }
     }
-    Ok((rows, errors))
+    Ok(ParsedFile { rows, errors })
 }
 
 fn column_of(header: &str) -> Option<Column> {
@@ -259,7 +266,7 @@ mod tests {
     fn reads_gbk_as_excel_saves_it() {
         let text = "户主姓名,地址,村民小组,联系电话,标签\n张大山,红旗村三组12号,第三村民小组,13800001234,低保户、独居老人\n";
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
-        let (rows, errors) = parse(&decode(&gbk).unwrap()).unwrap();
+        let ParsedFile { rows, errors } = parse(&decode(&gbk).unwrap()).unwrap();
         assert!(errors.is_empty());
         assert_eq!(rows[0].fields.head_name.as_deref(), Some("张大山"));
         assert_eq!(
@@ -271,7 +278,7 @@ mod tests {
     #[test]
     fn utf8_bom_and_english_headers_work() {
         let text = "\u{feff}head_name,address,lat,lng\n李四,东村1号,30.1,120.2\n";
-        let (rows, errors) = parse(&decode(text.as_bytes()).unwrap()).unwrap();
+        let ParsedFile { rows, errors } = parse(&decode(text.as_bytes()).unwrap()).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows[0].fields.location.flatten().map(|l| l.lat), Some(30.1));
     }
@@ -280,7 +287,7 @@ mod tests {
     fn bad_rows_are_reported_by_line_and_field() {
         let text =
             "户主姓名,地址,联系电话,纬度,经度\n张三,一组,12345,,\n,二组,,91,1\n王五,三组,,,\n";
-        let (rows, errors) = parse(text).unwrap();
+        let ParsedFile { rows, errors } = parse(text).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(errors[0].0, 2);
         assert_eq!(errors[0].1.clone().into_vec()[0].field, "phone");

@@ -338,7 +338,10 @@ pub async fn import_households(
     }
     let bytes = read_file(&req, payload).await?;
     let text = import::decode(&bytes)?;
-    let (rows, row_errors) = import::parse(&text)?;
+    let import::ParsedFile {
+        rows,
+        errors: row_errors,
+    } = import::parse(&text)?;
 
     let txn = state.db.begin().await?;
     let branches: Vec<branch::Model> = actor.scoped::<branch::Entity>().all(&txn).await?;

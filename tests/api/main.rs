@@ -1,0 +1,12 @@
+//! The API as a mini-program and a dashboard use it, over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access_matrix;
+mod auth;
+mod conventions;
+mod helpers;
+mod households;
+mod operations;
+mod organisation;
+mod wechat;

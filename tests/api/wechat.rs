@@ -1,0 +1,166 @@
+//! WeChat sign-in against a local fake of `jscode2session`.
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[derive(Deserialize)]
+struct Code2SessionQuery {
+    appid: String,
+    secret: String,
+    js_code: String,
+    grant_type: String,
+}
+
+/// Answers like WeChat: `openid-<code>` for any code but `bad`, always as text/plain.
+async fn jscode2session(query: web::Query<Code2SessionQuery>) -> HttpResponse {
+    let body = if query.appid != "wx-test"
+        || query.secret != "wx-secret"
+        || query.grant_type != "authorization_code"
+    {
+        json!({ "errcode": 40013, "errmsg": "invalid appid" })
+    } else if query.js_code == "bad" {
+        json!({ "errcode": 40029, "errmsg": "invalid code" })
+    } else {
+        json!({ "openid": format!("openid-{}", query.js_code), "session_key": "k" })
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body(body.to_string())
+}
+
+async fn spawn_with_fake_wechat() -> TestApp {
+    let server =
+        HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(jscode2session)))
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    spawn_app_with(Options {
+        env: vec![
+            ("WECHAT_APPID", "wx-test".into()),
+            ("WECHAT_SECRET", "wx-secret".into()),
+            ("WECHAT_API_BASE", base),
+        ],
+    })
+    .await
+}
+
+async fn wechat_login(app: &TestApp, code: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/wechat"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn bind(app: &TestApp, binding_token: &str, phone: &str, code: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/wechat/bind"))
+        .json(&json!({ "binding_token": binding_token, "phone": phone, "activation_code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn wechat_login_is_unavailable_when_not_configured() {
+    let app = spawn_app().await;
+
+    let response = wechat_login(&app, "any").await;
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(response).await, "unavailable");
+}
+
+#[tokio::test]
+async fn new_member_binds_wechat_with_activation_code_then_signs_in_by_wechat() {
+    let app = spawn_with_fake_wechat().await;
+    let branch = &app.world.a.branches[0];
+    let created = json_of(
+        app.post(
+            "/api/v1/users",
+            &branch.secretary,
+            json!({ "name": "新党员", "phone": unique_phone(), "role": "member" }),
+        )
+        .await,
+    )
+    .await;
+    let phone = created["phone"].as_str().unwrap().to_owned();
+    let activation_code = created["activation_code"].as_str().unwrap().to_owned();
+
+    let first = json_of(wechat_login(&app, "c1").await).await;
+    assert_eq!(first["status"], "needs_binding");
+    let binding_token = first["binding_token"].as_str().unwrap();
+
+    assert_eq!(
+        bind(&app, binding_token, &phone, "WRONG123").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let bound = bind(&app, binding_token, &phone, &activation_code.to_lowercase()).await;
+    assert_eq!(bound.status(), StatusCode::OK);
+    let session: Value = json_of(bound).await;
+    assert_eq!(session["user"]["id"], created["id"]);
+    assert_eq!(session["user"]["wechat_bound"], true);
+
+    let again = json_of(wechat_login(&app, "c1").await).await;
+    assert_eq!(again["user"]["id"], created["id"]);
+    assert!(again["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn an_activation_code_works_once() {
+    let app = spawn_with_fake_wechat().await;
+    let branch = &app.world.a.branches[0];
+    let created = json_of(
+        app.post(
+            "/api/v1/users",
+            &branch.secretary,
+            json!({ "name": "新党员", "phone": unique_phone(), "role": "member" }),
+        )
+        .await,
+    )
+    .await;
+    let phone = created["phone"].as_str().unwrap();
+    let code = created["activation_code"].as_str().unwrap();
+    let token_one = json_of(wechat_login(&app, "first-phone").await).await["binding_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token_two = json_of(wechat_login(&app, "second-phone").await).await["binding_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    assert_eq!(
+        bind(&app, &token_one, phone, code).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        bind(&app, &token_two, phone, code).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_code_is_401_and_a_forged_binding_token_is_401() {
+    let app = spawn_with_fake_wechat().await;
+    let member = &app.world.a.branches[0].members[0];
+
+    assert_eq!(
+        wechat_login(&app, "bad").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let forged = app.token_for(member);
+    assert_eq!(
+        bind(&app, &forged, &member.phone, "ABCDEFGH")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
