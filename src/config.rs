@@ -23,6 +23,15 @@ pub struct Settings {
     pub login_limit: LoginLimit,
     /// Worker threads for the HTTP server; `None` uses one per core.
     pub workers: Option<usize>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +173,18 @@ impl Settings {
             Some(_) => Some(number(&lookup, "WORKERS", 1usize)?),
             None => None,
         };
+        let log_format = match lookup("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(bad(
+                    "LOG_FORMAT",
+                    format!("'{other}' is neither text nor json"),
+                ));
+            }
+        };
         Ok(Settings {
+            log_format,
             bind_addr,
             data_dir,
             database_url,

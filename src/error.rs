@@ -19,7 +19,8 @@ pub enum ApiError {
     /// 401 `unauthenticated`: no valid credentials.
     #[error("unauthenticated")]
     Unauthenticated,
-    /// 401 `invalid_credentials`: wrong phone or password, or a spent token.
+    /// 401 `unauthenticated` (with its own message): wrong phone or password,
+    /// a spent token, a wrong activation code.
     #[error("invalid credentials")]
     InvalidCredentials,
     /// 403 `forbidden`: the caller can see the object but its role may not do this.
@@ -31,13 +32,18 @@ pub enum ApiError {
     /// 405 `method_not_allowed`.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 409 with a specific code, e.g. `phone_taken`, `idempotency_key_reused`.
-    #[error("conflict: {code}")]
+    /// 409 `conflict`: the request contradicts what is stored; `details` names
+    /// the field and the reason (e.g. `phone` / `phone_taken`).
+    #[error("conflict: {reason}")]
     Conflict {
-        code: &'static str,
+        field: &'static str,
+        reason: &'static str,
         zh: &'static str,
         en: &'static str,
     },
+    /// 409 `idempotency_key_reused`: the same `Idempotency-Key` with another body.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
@@ -59,19 +65,30 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn conflict(code: &'static str, zh: &'static str, en: &'static str) -> Self {
-        ApiError::Conflict { code, zh, en }
+    pub fn conflict(
+        field: &'static str,
+        reason: &'static str,
+        zh: &'static str,
+        en: &'static str,
+    ) -> Self {
+        ApiError::Conflict {
+            field,
+            reason,
+            zh,
+            en,
+        }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthenticated => "unauthenticated",
-            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::InvalidCredentials => "unauthenticated",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Conflict { code, .. } => code,
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
@@ -96,6 +113,10 @@ impl ApiError {
             ApiError::NotFound => ("资源不存在".into(), "not found".into()),
             ApiError::MethodNotAllowed => ("不支持该请求方法".into(), "method not allowed".into()),
             ApiError::Conflict { zh, en, .. } => ((*zh).into(), (*en).into()),
+            ApiError::IdempotencyKeyReused => (
+                "该 Idempotency-Key 已用于另一个请求".into(),
+                "this Idempotency-Key was used for a different request".into(),
+            ),
             ApiError::PayloadTooLarge { limit } => (
                 format!("请求体过大（上限 {} KiB）", limit / 1024),
                 format!("payload too large (limit {} KiB)", limit / 1024),
@@ -129,6 +150,11 @@ impl ApiError {
                     message: if en { e.en.clone() } else { e.zh.clone() },
                 })
                 .collect(),
+            ApiError::Conflict { field, reason, .. } => vec![ErrorDetail {
+                field: (*field).to_owned(),
+                code: (*reason).to_owned(),
+                message: self.message(en),
+            }],
             _ => Vec::new(),
         };
         ErrorBody {
@@ -205,7 +231,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

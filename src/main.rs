@@ -17,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API, the docs and the dashboard (the default).
+    /// Serve the API and its docs (the default).
     Serve {
         /// Do not load the demo township into an empty database.
         #[arg(long)]
@@ -54,21 +54,25 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { no_demo: false });
     if let Command::Openapi = command {
-        print!("{}", xianfeng::http::openapi::document_json()?);
+        let json = xianfeng::http::openapi::document_json()?;
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        if let Err(err) = std::io::Write::write_all(&mut std::io::stdout(), json.as_bytes())
+            && err.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(err.into());
+        }
         return Ok(());
     }
     let settings = Settings::from_env()?;
-    xianfeng::telemetry::init("info,sqlx=warn,sea_orm=warn");
+    xianfeng::telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log_format);
     match command {
         Command::Serve { no_demo } => {
-            if !no_demo {
-                let db = connect_migrated(&settings).await?;
-                if !xianfeng::townships::repo::any_exists(&db).await? {
-                    let logins = xianfeng::demo::load(&db).await?;
-                    println!("{}", xianfeng::demo::describe(&logins));
-                }
+            let db = connect_migrated(&settings).await?;
+            if !no_demo && !xianfeng::townships::repo::any_exists(&db).await? {
+                let logins = xianfeng::demo::load(&db).await?;
+                println!("{}", xianfeng::demo::describe(&logins));
             }
-            let app = Application::build(settings).await?;
+            let app = Application::build_with(settings, db).await?;
             tracing::info!(port = app.port(), "xianfeng listening; Swagger UI at /docs");
             app.run_until_stopped().await?;
         }

@@ -38,10 +38,18 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, and binds `settings.bind_addr` (port 0 picks a free port).
-    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
-        settings.ensure_local_secret()?;
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
+        Self::build_with(settings, db).await
+    }
+
+    /// Like [`Application::build`], over an already connected and migrated database.
+    pub async fn build_with(
+        mut settings: Settings,
+        db: DatabaseConnection,
+    ) -> anyhow::Result<Self> {
+        settings.ensure_local_secret()?;
         let redis = match &settings.redis_url {
             Some(url) => Some(connect_redis(url).await?),
             None => None,

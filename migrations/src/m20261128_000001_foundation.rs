@@ -83,8 +83,8 @@ impl MigrationTrait for Migration {
         index(
             m,
             Users::Table,
-            "users_township_branch",
-            &[Users::TownshipId, Users::BranchId],
+            "users_township_branch_id",
+            &[Users::TownshipId, Users::BranchId, Users::Id],
         )
         .await?;
 
@@ -124,8 +124,8 @@ impl MigrationTrait for Migration {
         index(
             m,
             Households::Table,
-            "households_township_branch",
-            &[Households::TownshipId, Households::BranchId],
+            "households_township_branch_id",
+            &[Households::TownshipId, Households::BranchId, Households::Id],
         )
         .await?;
         index(

@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "wrong phone or password (`invalid_credentials`)", body = ErrorBody),
+        (status = 401, description = "wrong phone or password (`unauthenticated`)", body = ErrorBody),
         (status = 422, description = "phone or password missing", body = ErrorBody),
         (status = 429, description = "too many failed attempts (`rate_limited`)", body = ErrorBody),
     )
@@ -214,6 +214,7 @@ pub async fn wechat_bind(
     let user = bound.update(&txn).await.map_err(|err| {
         if crate::error::is_unique_violation(&err) {
             ApiError::conflict(
+                "binding_token",
                 "wechat_already_bound",
                 "该微信已绑定其他账号",
                 "this WeChat account is bound to another user",

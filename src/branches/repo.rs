@@ -16,6 +16,7 @@ use crate::http::pagination::Page;
 fn name_taken(err: sea_orm::DbErr) -> ApiError {
     if is_unique_violation(&err) {
         ApiError::conflict(
+            "name",
             "branch_name_taken",
             "本乡已有同名支部",
             "the township already has a branch of this name",

@@ -1,6 +1,6 @@
 //! Households and assignments in the database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -11,6 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{Assignee, HouseholdFields, HouseholdFilter};
+use super::import::ImportRow;
+use crate::audit;
 use crate::auth::Actor;
 use crate::entities::{assignment, household, user};
 use crate::error::ApiError;
@@ -222,4 +224,47 @@ pub async fn assigned_to(
         assignee_id: Some(actor.user_id),
     };
     list(db, actor, &filter, page).await
+}
+
+/// Inserts imported rows, skipping those that match a household of their branch
+/// (same head and address) or an earlier row; answers (imported, skipped).
+pub async fn insert_imported(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    rows: Vec<(Uuid, ImportRow)>,
+) -> Result<(usize, usize), ApiError> {
+    let branch_ids: HashSet<Uuid> = rows.iter().map(|(b, _)| *b).collect();
+    let mut seen: HashSet<(Uuid, String, String)> = household::Entity::find()
+        .filter(household::Column::BranchId.is_in(branch_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.branch_id, h.head_name, h.address))
+        .collect();
+    let (mut imported, mut skipped) = (0, 0);
+    for (branch_id, row) in rows {
+        let key = (
+            branch_id,
+            row.fields.head_name.clone().unwrap_or_default(),
+            row.fields.address.clone().unwrap_or_default(),
+        );
+        if !seen.insert(key) {
+            skipped += 1;
+            continue;
+        }
+        let created = create(db, actor.township_id, branch_id, row.fields).await?;
+        let snapshot = serde_json::json!({ "head_name": created.head_name, "address": created.address, "line": row.line });
+        audit::record(
+            db,
+            actor,
+            "household.imported",
+            "household",
+            created.id,
+            None,
+            Some(snapshot),
+        )
+        .await?;
+        imported += 1;
+    }
+    Ok((imported, skipped))
 }

@@ -1,7 +1,6 @@
 //! `/api/v1/households`: the register of households and who is responsible for them.
 
-use std::collections::HashSet;
-
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -14,10 +13,11 @@ use super::import::{self, ImportReport, RowError};
 use super::repo;
 use crate::audit;
 use crate::auth::{Action, Actor};
-use crate::domain::{FieldErrors, Role};
+use crate::domain::{FieldError, FieldErrors, Role};
 use crate::entities::{branch, household, user};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Json, Query};
+use crate::http::middleware::prefers_english;
 use crate::http::pagination::{List, PageParams};
 use crate::startup::AppState;
 use crate::users::routes::branch_in_reach;
@@ -352,9 +352,9 @@ pub async fn import_households(
             FieldErrors::single("branch_id", "not_found", "支部不存在", "no such branch").into(),
         );
     }
-    let mut errors: Vec<RowError> = row_errors
+    let mut errors: Vec<(usize, FieldError)> = row_errors
         .into_iter()
-        .flat_map(|(line, e)| row_errors_of(line, e))
+        .flat_map(|(line, e)| e.into_vec().into_iter().map(move |e| (line, e)))
         .collect();
     let mut placed = Vec::new();
     for row in rows {
@@ -367,89 +367,46 @@ pub async fn import_households(
         };
         match branch {
             Some(branch_id) => placed.push((branch_id, row)),
-            None => errors.push(RowError {
-                row: row.line,
-                field: "branch".into(),
-                code: "unknown_branch",
-                message: "未指定支部或支部名称不存在".into(),
-            }),
+            None => errors.push((
+                row.line,
+                FieldError {
+                    field: "branch".into(),
+                    code: "unknown_branch",
+                    zh: "未指定支部或支部名称不存在".into(),
+                    en: "no branch given, or no branch of that name".into(),
+                },
+            )),
         }
     }
-    errors.sort_by_key(|e| e.row);
+    errors.sort_by_key(|(line, _)| *line);
     if !errors.is_empty() && !params.partial {
-        let details: Vec<_> = errors
-            .iter()
-            .map(|e| crate::domain::FieldError {
-                field: format!("rows[{}].{}", e.row, e.field),
-                code: e.code,
-                zh: e.message.clone(),
-                en: e.message.clone(),
+        let details = errors
+            .into_iter()
+            .map(|(line, e)| FieldError {
+                field: format!("rows[{line}].{}", e.field),
+                ..e
             })
             .collect();
         return Err(ApiError::Validation(details));
     }
 
-    let mut existing: HashSet<(Uuid, String, String)> = HashSet::new();
-    let branch_ids: Vec<Uuid> = placed
-        .iter()
-        .map(|(b, _)| *b)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    for h in household::Entity::find()
-        .filter(household::Column::BranchId.is_in(branch_ids))
-        .all(&txn)
-        .await?
-    {
-        existing.insert((h.branch_id, h.head_name, h.address));
-    }
-    let (mut imported, mut skipped) = (0, 0);
-    for (branch_id, row) in placed {
-        let key = (
-            branch_id,
-            row.fields.head_name.clone().unwrap_or_default(),
-            row.fields.address.clone().unwrap_or_default(),
-        );
-        if !existing.insert(key) {
-            skipped += 1;
-            continue;
-        }
-        let created = repo::create(&txn, actor.township_id, branch_id, row.fields).await?;
-        audit::record(
-            &txn,
-            &actor,
-            "household.imported",
-            "household",
-            created.id,
-            None,
-            audit::snapshot(&masked(&HouseholdView::new(
-                created.clone(),
-                Vec::new(),
-                false,
-            ))),
-        )
-        .await?;
-        imported += 1;
-    }
+    let (imported, skipped) = repo::insert_imported(&txn, &actor, placed).await?;
     txn.commit().await?;
+    let english = prefers_english(req.headers().get(header::ACCEPT_LANGUAGE));
+    let errors = errors
+        .into_iter()
+        .map(|(row, e)| RowError {
+            row,
+            field: e.field,
+            code: e.code,
+            message: if english { e.en } else { e.zh },
+        })
+        .collect();
     Ok(web::Json(ImportReport {
         imported,
         skipped,
         errors,
     }))
-}
-
-fn row_errors_of(line: usize, errors: FieldErrors) -> Vec<RowError> {
-    errors
-        .into_vec()
-        .into_iter()
-        .map(|e| RowError {
-            row: line,
-            field: e.field,
-            code: e.code,
-            message: e.zh,
-        })
-        .collect()
 }
 
 /// The CSV bytes, from a raw body or multipart field `file`, at most 10 MiB.

@@ -85,7 +85,7 @@ pub async fn localize_errors(
 }
 
 /// The first language in `Accept-Language` decides: English if it is `en…`.
-fn prefers_english(value: Option<&HeaderValue>) -> bool {
+pub fn prefers_english(value: Option<&HeaderValue>) -> bool {
     let Some(value) = value.and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -35,10 +35,15 @@ pub struct Me {
 #[utoipa::path(tag = "organisation", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me>, ApiError> {
-    let found = actor
+    // An access token can outlive its user's deactivation by up to its lifetime.
+    let found = match actor
         .find_in_reach::<user::Entity>(&state.db, actor.user_id)
         .await
-        .map_err(|_| ApiError::Unauthenticated)?;
+    {
+        Ok(user) if user.active => user,
+        Ok(_) | Err(ApiError::NotFound) => return Err(ApiError::Unauthenticated),
+        Err(other) => return Err(other),
+    };
     let branch = match found.branch_id {
         Some(id) => Some(BranchView::from(
             actor.find_in_reach::<branch::Entity>(&state.db, id).await?,

@@ -24,7 +24,7 @@ pub struct Readiness {
     pub status: &'static str,
     /// `ok` or `down`.
     pub database: &'static str,
-    /// `ok`, `down`, or `not_configured` (the in-process notifier is used).
+    /// `ok`, `down`, or `not_configured` (no `REDIS_URL`: rate limits are kept in process).
     pub redis: &'static str,
 }
 

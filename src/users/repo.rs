@@ -16,6 +16,7 @@ use crate::http::pagination::Page;
 fn phone_taken(err: sea_orm::DbErr) -> ApiError {
     if is_unique_violation(&err) {
         ApiError::conflict(
+            "phone",
             "phone_taken",
             "该手机号已被使用",
             "this phone number is already in use",

@@ -317,3 +317,27 @@ async fn members_cannot_import() {
     .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_partial_import_report_speaks_english_on_request() {
+    let app = spawn_app().await;
+    let secretary = &app.world.a.branches[0].secretary;
+
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/households/import?partial=true",
+            Some(secretary),
+        )
+        .header("content-type", "text/csv")
+        .header("accept-language", "en")
+        .body("户主姓名,地址,联系电话\n坏行,二组,电话号码\n")
+        .send()
+        .await
+        .unwrap();
+
+    let report = json_of(response).await;
+    assert_eq!(report["imported"], 0);
+    assert_eq!(report["errors"][0]["field"], "phone");
+    assert_eq!(report["errors"][0]["message"], "not a valid phone number");
+}

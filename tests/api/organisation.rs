@@ -31,7 +31,10 @@ async fn admin_creates_a_branch_and_a_duplicate_name_is_409() {
         )
         .await;
     assert_eq!(duplicate.status(), StatusCode::CONFLICT);
-    assert_eq!(error_code(duplicate).await, "branch_name_taken");
+    let body = json_of(duplicate).await;
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(body["error"]["details"][0]["field"], "name");
+    assert_eq!(body["error"]["details"][0]["code"], "branch_name_taken");
 }
 
 #[tokio::test]
@@ -172,7 +175,9 @@ async fn duplicate_phone_is_409_and_short_password_is_422() {
     let short = app.post("/api/v1/users", admin, json!({ "name": "短", "phone": unique_phone(), "role": "member", "branch_id": branch_id, "password": "short" })).await;
 
     assert_eq!(duplicate.status(), StatusCode::CONFLICT);
-    assert_eq!(error_code(duplicate).await, "phone_taken");
+    let body = json_of(duplicate).await;
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(body["error"]["details"][0]["code"], "phone_taken");
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         json_of(short).await["error"]["details"][0]["field"],

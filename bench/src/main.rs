@@ -1,0 +1,361 @@
+//! Latency of the organisation endpoints against a running server, measured
+//! from a second process over loopback, one request at a time (median and
+//! tail of single requests, not throughput).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use reqwest::{Client, Method, RequestBuilder};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "xianfeng benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Organisation endpoints and login, on a server holding the demo township.
+    Org {
+        #[arg(long, default_value = "http://127.0.0.1:18090")]
+        base: String,
+        /// Households to have in the demo township before measuring.
+        #[arg(long, default_value_t = 10_000)]
+        households: usize,
+        /// Timed requests per endpoint.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        /// Timed logins (each costs one argon2 verification).
+        #[arg(long, default_value_t = 100)]
+        logins: usize,
+    },
+}
+
+const ADMIN_PHONE: &str = "13800000000";
+const SECRETARY_PHONE: &str = "13800000100";
+const MEMBER_PHONE: &str = "13800000101";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Org {
+            base,
+            households,
+            requests,
+            logins,
+        } => org(&base, households, requests, logins).await,
+    }
+}
+
+struct Session {
+    client: Client,
+    base: String,
+    token: String,
+}
+
+impl Session {
+    async fn login(client: &Client, base: &str, phone: &str) -> anyhow::Result<Self> {
+        let body: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "phone": phone, "password": xianfeng::demo::DEMO_PASSWORD }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = body["access_token"]
+            .as_str()
+            .context("no access_token")?
+            .to_owned();
+        Ok(Session {
+            client: client.clone(),
+            base: base.to_owned(),
+            token,
+        })
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Ok(request.send().await?.error_for_status()?.json().await?)
+    }
+}
+
+/// Percentiles of a sample, in milliseconds.
+struct Summary {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+}
+
+fn summarise(mut samples: Vec<Duration>) -> Summary {
+    samples.sort();
+    let at =
+        |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e3;
+    Summary {
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: at(1.0),
+    }
+}
+
+fn row(name: &str, s: &Summary) {
+    println!(
+        "| {name:<44} | {:>7.2} | {:>7.2} | {:>7.2} | {:>7.2} |",
+        s.p50, s.p90, s.p99, s.max
+    );
+}
+
+/// Times `n` requests made by `make` (after 20 untimed warm-up requests).
+async fn time(n: usize, make: impl Fn(usize) -> RequestBuilder) -> anyhow::Result<Summary> {
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n + 20 {
+        let started = Instant::now();
+        let response = make(i).send().await?;
+        let status = response.status();
+        response.bytes().await?;
+        if !status.is_success() {
+            bail!("request {i} answered {status}");
+        }
+        if i >= 20 {
+            samples.push(started.elapsed());
+        }
+    }
+    Ok(summarise(samples))
+}
+
+async fn org(base: &str, households: usize, requests: usize, logins: usize) -> anyhow::Result<()> {
+    let client = Client::builder().build()?;
+    let admin = Session::login(&client, base, ADMIN_PHONE).await?;
+    let secretary = Session::login(&client, base, SECRETARY_PHONE).await?;
+    let member = Session::login(&client, base, MEMBER_PHONE).await?;
+    let me = secretary.json(Method::GET, "/api/v1/me", None).await?;
+    let branch_id = me["branch"]["id"]
+        .as_str()
+        .context("secretary has no branch")?
+        .to_owned();
+
+    let existing = count_households(&admin).await?;
+    if existing < households {
+        let started = Instant::now();
+        let missing = households - existing;
+        let mut csv = String::from("户主姓名,地址,村民小组,联系电话,标签\n");
+        for i in 0..missing {
+            let tag = if i % 7 == 0 { "低保户" } else { "一般户" };
+            csv.push_str(&format!(
+                "户主{i},红旗村{}组{i}号,第{}村民小组,139{:08},{tag}\n",
+                i % 12 + 1,
+                i % 12 + 1,
+                i
+            ));
+        }
+        let report: Value = secretary
+            .request(Method::POST, "/api/v1/households/import")
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        println!(
+            "imported {} households in {:.1} s",
+            report["imported"],
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let total = count_households(&admin).await?;
+    let list = secretary
+        .json(Method::GET, "/api/v1/households?limit=1", None)
+        .await?;
+    let household_id = list["items"][0]["id"]
+        .as_str()
+        .context("no household")?
+        .to_owned();
+    let member_me = member.json(Method::GET, "/api/v1/me", None).await?;
+    let member_id = member_me["id"].as_str().context("no member id")?.to_owned();
+    let users = admin
+        .json(Method::GET, "/api/v1/users?limit=1", None)
+        .await?;
+    let user_id = users["items"][0]["id"]
+        .as_str()
+        .context("no user")?
+        .to_owned();
+
+    println!(
+        "\n{total} households in the township; {requests} sequential requests per row, after 20 warm-up.\n"
+    );
+    println!(
+        "| endpoint (one client, loopback)              |  p50 ms |  p90 ms |  p99 ms |  max ms |"
+    );
+    println!(
+        "|----------------------------------------------|--------:|--------:|--------:|--------:|"
+    );
+    row(
+        "GET /api/v1/me",
+        &time(requests, |_| secretary.request(Method::GET, "/api/v1/me")).await?,
+    );
+    row(
+        "GET /api/v1/branches",
+        &time(requests, |_| admin.request(Method::GET, "/api/v1/branches")).await?,
+    );
+    row(
+        "GET /api/v1/branches/{id}",
+        &time(requests, |_| {
+            admin.request(Method::GET, &format!("/api/v1/branches/{branch_id}"))
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/users",
+        &time(requests, |_| admin.request(Method::GET, "/api/v1/users")).await?,
+    );
+    row(
+        "GET /api/v1/users/{id}",
+        &time(requests, |_| {
+            admin.request(Method::GET, &format!("/api/v1/users/{user_id}"))
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/households (20)",
+        &time(requests, |_| {
+            secretary.request(Method::GET, "/api/v1/households")
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/households?limit=100",
+        &time(requests, |_| {
+            secretary.request(Method::GET, "/api/v1/households?limit=100")
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/households?q=户主9999",
+        &time(requests, |_| {
+            secretary.request(Method::GET, "/api/v1/households?q=%E6%88%B7%E4%B8%BB9999")
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/households?tag=低保户",
+        &time(requests, |_| {
+            secretary.request(
+                Method::GET,
+                "/api/v1/households?tag=%E4%BD%8E%E4%BF%9D%E6%88%B7",
+            )
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/households/{id}",
+        &time(requests, |_| {
+            secretary.request(Method::GET, &format!("/api/v1/households/{household_id}"))
+        })
+        .await?,
+    );
+    row(
+        "PATCH /api/v1/households/{id}",
+        &time(requests, |i| {
+            secretary
+                .request(Method::PATCH, &format!("/api/v1/households/{household_id}"))
+                .json(&json!({ "address": format!("新址{i}") }))
+        })
+        .await?,
+    );
+    row(
+        "POST /api/v1/households",
+        &time(requests, |i| {
+            secretary
+                .request(Method::POST, "/api/v1/households")
+                .json(&json!({ "head_name": format!("新户{i}"), "address": "红旗村" }))
+        })
+        .await?,
+    );
+    row(
+        "POST /api/v1/households/{id}/assignees",
+        &time(requests, |_| {
+            secretary
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/households/{household_id}/assignees"),
+                )
+                .json(&json!({ "member_id": member_id }))
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/me/households",
+        &time(requests, |_| {
+            member.request(Method::GET, "/api/v1/me/households")
+        })
+        .await?,
+    );
+    row(
+        "POST /api/v1/branches",
+        &time(requests, |i| {
+            admin.request(Method::POST, "/api/v1/branches").json(
+                &json!({ "name": format!("基准支部{}-{i}", std::process::id()), "kind": "other" }),
+            )
+        })
+        .await?,
+    );
+
+    let login = time(logins, |_| {
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "phone": MEMBER_PHONE, "password": xianfeng::demo::DEMO_PASSWORD }))
+    })
+    .await?;
+    row("POST /api/v1/auth/login", &login);
+    let hash = xianfeng::auth::password::hash(xianfeng::demo::DEMO_PASSWORD.to_owned()).await?;
+    let mut verifications = Vec::with_capacity(logins);
+    for _ in 0..logins {
+        let started = Instant::now();
+        xianfeng::auth::password::verify(
+            xianfeng::demo::DEMO_PASSWORD.to_owned(),
+            Some(hash.clone()),
+        )
+        .await?;
+        verifications.push(started.elapsed());
+    }
+    let argon2 = summarise(verifications);
+    row("argon2id verify alone (in this process)", &argon2);
+    println!(
+        "\nargon2 share of login: {:.0}% at p50, {:.0}% at p99",
+        100.0 * argon2.p50 / login.p50,
+        100.0 * argon2.p99 / login.p99
+    );
+    Ok(())
+}
+
+async fn count_households(admin: &Session) -> anyhow::Result<usize> {
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/households?limit=100&cursor={c}"),
+            None => "/api/v1/households?limit=100".to_owned(),
+        };
+        let page = admin.json(Method::GET, &path, None).await?;
+        count += page["items"].as_array().map_or(0, Vec::len);
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(count),
+        }
+    }
+}
