@@ -24,6 +24,9 @@ pub struct Settings {
     /// Worker threads for the HTTP server; `None` uses one per core.
     pub workers: Option<usize>,
     pub log_format: LogFormat,
+    /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind
+    /// a proxy that sets them), for per-client login limits.
+    pub trust_proxy_headers: bool,
 }
 
 /// How log lines are written.
@@ -183,7 +186,18 @@ impl Settings {
                 ));
             }
         };
+        let trust_proxy_headers = match lookup("TRUST_PROXY_HEADERS").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(bad(
+                    "TRUST_PROXY_HEADERS",
+                    format!("'{other}' is neither true nor false"),
+                ));
+            }
+        };
         Ok(Settings {
+            trust_proxy_headers,
             log_format,
             bind_addr,
             data_dir,

@@ -64,7 +64,10 @@ pub async fn login(
     }
     let limit = state.settings.login_limit;
     let account_key = format!("login:phone:{phone}");
-    let client_key = format!("login:client:{}", client_address(&req));
+    let client_key = format!(
+        "login:client:{}",
+        client_address(&req, state.settings.trust_proxy_headers)
+    );
     state.limiter.check(&account_key, limit.per_account).await?;
     state.limiter.check(&client_key, limit.per_client).await?;
 
@@ -123,7 +126,10 @@ pub async fn wechat_login(
         .into());
     }
     let limit = state.settings.login_limit;
-    let client_key = format!("wechat:client:{}", client_address(&req));
+    let client_key = format!(
+        "wechat:client:{}",
+        client_address(&req, state.settings.trust_proxy_headers)
+    );
     state.limiter.check(&client_key, limit.per_client).await?;
     let openid = match wechat.openid(code.trim()).await {
         Ok(openid) => openid,
@@ -347,8 +353,13 @@ fn role_of(user: &user::Model) -> Result<Role, ApiError> {
     })
 }
 
-/// The peer's address (not `X-Forwarded-For`, which a client can forge).
-fn client_address(req: &HttpRequest) -> String {
+/// The caller's address: the peer's, or with `TRUST_PROXY_HEADERS` (behind a
+/// load balancer that sets them) the one in `Forwarded` / `X-Forwarded-For`,
+/// which a client reaching the server directly could forge.
+fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy && let Some(forwarded) = req.connection_info().realip_remote_addr() {
+        return forwarded.to_owned();
+    }
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
