@@ -28,6 +28,7 @@ pub struct AppState {
     pub wechat: Option<WechatClient>,
     pub redis: Option<ConnectionManager>,
     pub metrics: Metrics,
+    pub uploads: crate::uploads::storage::Storage,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -71,6 +72,7 @@ impl Application {
         };
         let wechat = settings.wechat.clone().map(WechatClient::new).transpose()?;
         let workers = settings.workers;
+        let uploads = crate::uploads::storage::Storage::from_settings(&settings)?;
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),
@@ -79,6 +81,7 @@ impl Application {
             wechat,
             redis,
             metrics: Metrics::new()?,
+            uploads,
         });
         let openapi = crate::http::openapi::document();
         let mut server = HttpServer::new(move || {
@@ -128,7 +131,10 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::me::routes::configure)
             .configure(crate::branches::routes::configure)
             .configure(crate::users::routes::configure)
-            .configure(crate::households::routes::configure),
+            .configure(crate::households::routes::configure)
+            .configure(crate::uploads::routes::configure)
+            .configure(crate::visits::routes::configure)
+            .configure(crate::reviews::routes::configure),
     );
 }
 

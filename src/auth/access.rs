@@ -7,12 +7,12 @@
 //! 2. *Permission* — may the caller's role do this to something it can see?
 //!    If not, 403 ([`Actor::may`]).
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::Actor;
 use crate::domain::Role;
-use crate::entities::{assignment, branch, household, user};
+use crate::entities::{assignment, branch, household, user, visit};
 use crate::error::ApiError;
 
 /// What a caller wants to do, for the permission check.
@@ -110,6 +110,86 @@ impl Actor {
     }
 }
 
+impl Actor {
+    /// Submissions (visits, mediation reports, pledges) within reach: as
+    /// [`Actor::scoped`], and for members only their own and the approved
+    /// ones of their branch (SPEC §3).
+    pub fn scoped_submissions<E: Submission>(&self) -> Select<E> {
+        let query = self.scoped::<E>();
+        if self.role == Role::Member {
+            query.filter(
+                Condition::any()
+                    .add(E::author_column().eq(self.user_id))
+                    .add(E::status_column().is_in(E::PUBLIC_STATUSES.iter().copied())),
+            )
+        } else {
+            query
+        }
+    }
+
+    /// One submission by id within reach, or 404.
+    pub async fn find_submission<E: Submission>(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        id: Uuid,
+    ) -> Result<E::Model, ApiError> {
+        self.scoped_submissions::<E>()
+            .filter(E::id_column().eq(id))
+            .one(db)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// 403 unless the caller may decide on a submission of `branch_id` by `author_id`:
+    /// secretaries their branch's, never their own; township admins any.
+    pub fn may_review(&self, branch_id: Uuid, author_id: Uuid) -> Result<(), ApiError> {
+        if permits_review(
+            self.role,
+            self.branch_id,
+            self.user_id,
+            branch_id,
+            author_id,
+        ) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// The review rule of SPEC §3, as a table.
+pub fn permits_review(
+    role: Role,
+    own_branch: Option<Uuid>,
+    user_id: Uuid,
+    branch_id: Uuid,
+    author_id: Uuid,
+) -> bool {
+    match role {
+        Role::TownshipAdmin => true,
+        Role::Secretary => own_branch == Some(branch_id) && author_id != user_id,
+        Role::Member => false,
+    }
+}
+
+/// A submission that members may read when it is theirs or has been approved.
+pub trait Submission: Tenanted {
+    /// Statuses of this kind that every member of the branch may read.
+    const PUBLIC_STATUSES: &'static [&'static str];
+    fn author_column() -> Self::Column;
+    fn status_column() -> Self::Column;
+}
+
+impl Submission for visit::Entity {
+    const PUBLIC_STATUSES: &'static [&'static str] = &["approved"];
+    fn author_column() -> Self::Column {
+        visit::Column::MemberId
+    }
+    fn status_column() -> Self::Column {
+        visit::Column::Status
+    }
+}
+
 /// An entity that belongs to a township and, usually, a branch.
 pub trait Tenanted: EntityTrait {
     fn id_column() -> Self::Column;
@@ -138,6 +218,7 @@ tenanted!(branch, branch: Some(branch::Column::Id));
 tenanted!(user, branch: Some(user::Column::BranchId));
 tenanted!(household, branch: Some(household::Column::BranchId));
 tenanted!(assignment, branch: Some(assignment::Column::BranchId));
+tenanted!(visit, branch: Some(visit::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -210,6 +291,32 @@ mod tests {
             None,
             Action::GrantRole(Role::TownshipAdmin),
             None
+        ));
+    }
+
+    #[test]
+    fn review_rule_follows_spec() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(permits_review(Role::Secretary, Some(own), me, own, someone));
+        assert!(
+            !permits_review(Role::Secretary, Some(own), me, own, me),
+            "never one's own"
+        );
+        assert!(!permits_review(
+            Role::Secretary,
+            Some(own),
+            me,
+            other,
+            someone
+        ));
+        assert!(!permits_review(Role::Member, Some(own), me, own, someone));
+        assert!(permits_review(
+            Role::TownshipAdmin,
+            None,
+            me,
+            other,
+            someone
         ));
     }
 

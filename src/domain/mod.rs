@@ -3,9 +3,13 @@
 pub mod field_errors;
 pub mod location;
 pub mod personal;
+pub mod review;
 pub mod role;
 pub mod text;
+pub mod visit;
 
 pub use field_errors::{FieldError, FieldErrors};
 pub use location::{CoordSystem, Location};
+pub use review::{ReviewDecision, ReviewStatus};
 pub use role::{BranchKind, Role};
+pub use visit::{QualityThresholds, VisitFlag, VisitKind};

@@ -11,6 +11,8 @@ pub struct Model {
     /// Days after which an assigned household counts as overdue for a visit.
     pub visit_interval_days: i32,
     pub created_at: DateTimeUtc,
+    /// Township settings as JSON (quality-flag thresholds, …); defaults apply to absent keys.
+    pub settings: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<township::M
         name: Set(name.to_owned()),
         timezone: Set("Asia/Shanghai".into()),
         visit_interval_days: Set(30),
+        settings: Set("{}".into()),
         created_at: Set(Utc::now()),
     }
     .insert(db)

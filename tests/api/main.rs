@@ -9,4 +9,6 @@ mod helpers;
 mod households;
 mod operations;
 mod organisation;
+mod uploads;
+mod visits;
 mod wechat;

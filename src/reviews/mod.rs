@@ -1,0 +1,3 @@
+//! The secretary's review queue across submission kinds.
+
+pub mod routes;

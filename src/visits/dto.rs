@@ -1,0 +1,1 @@
+//! Visit request and response bodies.
