@@ -27,6 +27,41 @@ pub struct Settings {
     /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind
     /// a proxy that sets them), for per-client login limits.
     pub trust_proxy_headers: bool,
+    /// Where uploaded photos are kept.
+    pub upload_store: UploadStore,
+}
+
+/// Where uploaded files are kept (`UPLOAD_STORE`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum UploadStore {
+    /// Files under `DATA_DIR/uploads`: the embedded default.
+    #[default]
+    Local,
+    /// An S3-compatible bucket, e.g. for replicas sharing one store.
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket (`S3_*`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// For MinIO-like stores; AWS when `None`.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
+    }
 }
 
 /// How log lines are written.
@@ -196,7 +231,18 @@ impl Settings {
                 ));
             }
         };
+        let upload_store = match lookup("UPLOAD_STORE").as_deref() {
+            None | Some("local") => UploadStore::Local,
+            Some("s3") => UploadStore::S3(s3_settings(&lookup)?),
+            Some(other) => {
+                return Err(bad(
+                    "UPLOAD_STORE",
+                    format!("'{other}' is neither local nor s3"),
+                ));
+            }
+        };
         Ok(Settings {
+            upload_store,
             trust_proxy_headers,
             log_format,
             bind_addr,
@@ -259,6 +305,30 @@ pub fn sqlite_url(data_dir: &Path) -> String {
         "sqlite://{}?mode=rwc",
         data_dir.join("xianfeng.db").display()
     )
+}
+
+/// The bucket settings `UPLOAD_STORE=s3` needs.
+fn s3_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<S3Settings, ConfigError> {
+    let required = |variable: &'static str| {
+        lookup(variable).ok_or_else(|| bad(variable, "required when UPLOAD_STORE is s3"))
+    };
+    let endpoint = match lookup("S3_ENDPOINT") {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+        Some(url) => {
+            return Err(bad(
+                "S3_ENDPOINT",
+                format!("'{}' is not an http(s):// URL", redact(&url)),
+            ));
+        }
+        None => None,
+    };
+    Ok(S3Settings {
+        bucket: required("S3_BUCKET")?,
+        endpoint,
+        region: lookup("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: required("S3_ACCESS_KEY_ID")?,
+        secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+    })
 }
 
 fn number<T: std::str::FromStr>(
@@ -339,6 +409,61 @@ mod tests {
             settings(&[("WECHAT_APPID", "wx1")]).unwrap_err().variable,
             "WECHAT_SECRET"
         );
+    }
+
+    #[test]
+    fn uploads_default_to_local_files() {
+        assert_eq!(settings(&[]).unwrap().upload_store, UploadStore::Local);
+        assert_eq!(
+            settings(&[("UPLOAD_STORE", "local")]).unwrap().upload_store,
+            UploadStore::Local
+        );
+    }
+
+    const S3_VARS: [(&str, &str); 4] = [
+        ("UPLOAD_STORE", "s3"),
+        ("S3_BUCKET", "photos"),
+        ("S3_ACCESS_KEY_ID", "key"),
+        ("S3_SECRET_ACCESS_KEY", "secret"),
+    ];
+
+    #[test]
+    fn s3_store_reads_its_variables_with_a_default_region() {
+        let mut vars = S3_VARS.to_vec();
+        vars.push(("S3_ENDPOINT", "http://127.0.0.1:9000"));
+
+        let store = settings(&vars).unwrap().upload_store;
+
+        assert_eq!(
+            store,
+            UploadStore::S3(S3Settings {
+                bucket: "photos".into(),
+                endpoint: Some("http://127.0.0.1:9000".into()),
+                region: "us-east-1".into(),
+                access_key_id: "key".into(),
+                secret_access_key: "secret".into(),
+            })
+        );
+        assert!(!format!("{store:?}").contains("secret\""), "secret shown");
+    }
+
+    #[test]
+    fn s3_store_without_a_required_variable_names_it() {
+        for missing in ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+            let vars: Vec<_> = S3_VARS.into_iter().filter(|(k, _)| *k != missing).collect();
+            assert_eq!(settings(&vars).unwrap_err().variable, missing);
+        }
+    }
+
+    #[test]
+    fn bad_upload_store_values_name_their_variable() {
+        assert_eq!(
+            settings(&[("UPLOAD_STORE", "ftp")]).unwrap_err().variable,
+            "UPLOAD_STORE"
+        );
+        let mut vars = S3_VARS.to_vec();
+        vars.push(("S3_ENDPOINT", "minio:9000"));
+        assert_eq!(settings(&vars).unwrap_err().variable, "S3_ENDPOINT");
     }
 
     #[test]
