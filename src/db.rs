@@ -2,9 +2,13 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, SubsecRound, Utc};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Settings;
 
@@ -34,4 +38,22 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
     Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`IMMEDIATE`), so concurrent writers queue on the busy timeout
+/// instead of failing when a read would upgrade to a write; PostgreSQL
+/// ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Now, to the microsecond: the precision PostgreSQL keeps, so a time read
+/// back (e.g. into a cursor) compares equal to the one stored, on SQLite too.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }

@@ -1,7 +1,7 @@
 //! The demo township: a few branches, a secretary and members in each,
 //! households with assignments — enough to try every screen at once.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::auth::password;
@@ -55,7 +55,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
         return Ok(Vec::new());
     }
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let township = townships::create(&txn, DEMO_TOWNSHIP).await?;
     let mut logins = Vec::new();
     let admin = new_user("潘建伟", "13800000000", Role::TownshipAdmin, None);

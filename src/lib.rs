@@ -15,6 +15,7 @@ pub mod http;
 pub mod idempotency;
 pub mod me;
 pub mod ops;
+pub mod outbox;
 pub mod reviews;
 pub mod startup;
 pub mod telemetry;

@@ -32,6 +32,17 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         logins: usize,
     },
+    /// `POST /api/v1/visits` under concurrent load, as the demo township's members.
+    Checkins {
+        #[arg(long, default_value = "http://127.0.0.1:18091")]
+        base: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds of load (after a short warm-up).
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 const ADMIN_PHONE: &str = "13800000000";
@@ -47,6 +58,11 @@ async fn main() -> anyhow::Result<()> {
             requests,
             logins,
         } => org(&base, households, requests, logins).await,
+        Command::Checkins {
+            base,
+            concurrency,
+            seconds,
+        } => checkins(&base, concurrency, seconds).await,
     }
 }
 
@@ -358,4 +374,75 @@ async fn count_households(admin: &Session) -> anyhow::Result<usize> {
             None => return Ok(count),
         }
     }
+}
+
+/// Members of the demo township who submit visits (secretaries submit too).
+const SUBMITTERS: [&str; 9] = [
+    "13800000100", "13800000101", "13800000102", "13800000110", "13800000111", "13800000112", "13800000120", "13800000121", "13800000122",
+];
+
+async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
+    let client = Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let mut sessions = Vec::new();
+    for phone in SUBMITTERS {
+        let session = Session::login(&client, base, phone).await?;
+        let households = session.json(Method::GET, "/api/v1/households?limit=100", None).await?;
+        let ids: Vec<String> = households["items"].as_array().context("no households")?.iter().filter_map(|h| h["id"].as_str().map(str::to_owned)).collect();
+        if ids.is_empty() {
+            // The organ branch keeps no households: its members do not check in.
+            continue;
+        }
+        sessions.push((std::sync::Arc::new(session), std::sync::Arc::new(ids)));
+    }
+    let warm_up = Duration::from_secs(2);
+    let started = Instant::now();
+    let deadline = started + warm_up + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let (session, households) = sessions[worker % sessions.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut failures = 0usize;
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                n += 1;
+                let body = json!({
+                    "household_id": households[(worker + n) % households.len()],
+                    "kind": "assistance",
+                    "visited_at": xianfeng::db::now().to_rfc3339(),
+                    "location": {"lat": 30.2741, "lng": 120.1551, "accuracy_m": 15.0},
+                    "summary": "了解近况，宣传医保政策",
+                    "needs": ["医保续费"],
+                });
+                let sent = Instant::now();
+                let response = session
+                    .request(Method::POST, "/api/v1/visits")
+                    .header("Idempotency-Key", format!("bench-{worker}-{n}-{}", std::process::id()))
+                    .json(&body)
+                    .send()
+                    .await;
+                let ok = match response {
+                    Ok(r) => r.status() == reqwest::StatusCode::CREATED && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if sent >= started + warm_up {
+                    if ok { samples.push(sent.elapsed()) } else { failures += 1 }
+                }
+            }
+            (samples, failures)
+        }));
+    }
+    let mut samples = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (s, f) = task.await?;
+        samples.extend(s);
+        failures += f;
+    }
+    let count = samples.len();
+    let summary = summarise(samples);
+    println!("POST /api/v1/visits: {concurrency} clients, {seconds} s: {count} created, {failures} failed");
+    println!("throughput: {:.0} visits/s", count as f64 / seconds as f64);
+    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", summary.p50, summary.p90, summary.p99, summary.max);
+    Ok(())
 }

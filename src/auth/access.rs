@@ -26,6 +26,8 @@ pub enum Action {
     ManageHouseholds,
     /// Give a user this role.
     GrantRole(Role),
+    /// Submit a visit, mediation report, member pledge or progress for a branch.
+    Submit,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -38,6 +40,9 @@ pub fn permits(
 ) -> bool {
     let in_own_branch = own_branch.is_some() && own_branch == target_branch;
     match (role, action) {
+        // The township office oversees; members and secretaries submit.
+        (Role::TownshipAdmin, Action::Submit) => false,
+        (_, Action::Submit) => in_own_branch,
         (Role::TownshipAdmin, _) => true,
         (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => in_own_branch,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
@@ -235,6 +240,7 @@ mod tests {
             Action::ManageBranches,
             Action::ManageUsers,
             Action::ManageHouseholds,
+            Action::Submit,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -245,6 +251,8 @@ mod tests {
             for action in actions {
                 for (target, is_own) in [(own, true), (other, false)] {
                     let expected = match (role, action) {
+                        (Role::TownshipAdmin, Action::Submit) => false,
+                        (_, Action::Submit) => is_own,
                         (Role::TownshipAdmin, _) => true,
                         (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => is_own,
                         _ => false,

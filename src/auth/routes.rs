@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -199,7 +198,7 @@ pub async fn wechat_bind(
     let account_key = format!("bind:phone:{phone}");
     state.limiter.check(&account_key, limit.per_account).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let user = repo::active_user_by_phone(&txn, &phone).await?;
     let spent = match &user {
         Some(user) => repo::spend_activation_code(&txn, user.id, &activation_code).await?,
@@ -269,7 +268,7 @@ pub async fn refresh(
     body: Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let token = body.into_inner().refresh_token;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let spent = repo::spend_refresh_token(&txn, &token).await;
     // A detected reuse revokes the family: keep that even though we answer 401.
     txn.commit().await?;

@@ -1,7 +1,6 @@
 //! `/api/v1/branches`.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -63,7 +62,7 @@ pub async fn create_branch(
 ) -> Result<HttpResponse, ApiError> {
     actor.may(Action::ManageBranches, None)?;
     let (name, kind) = body.into_inner().parse()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let created = repo::create(&txn, actor.township_id, name, kind).await?;
     let view = BranchView::from(created);
     audit::record(
@@ -121,7 +120,7 @@ pub async fn update_branch(
     id: web::Path<Uuid>,
     body: Json<BranchPatch>,
 ) -> Result<web::Json<BranchView>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let current = actor
         .find_in_reach::<branch::Entity>(&txn, id.into_inner())
         .await?;

@@ -1,7 +1,7 @@
 //! Household visits (走访): their kinds, the client-time window, and the
 //! quality flags a secretary sees (flags inform, they never block).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -88,7 +88,7 @@ pub fn client_time(
             format!("{field} is more than 30 days ago"),
         ));
     }
-    Ok(at)
+    Ok(at.trunc_subsecs(6))
 }
 
 /// Something a secretary should look at twice.
@@ -203,7 +203,8 @@ mod tests {
     #[test]
     fn each_flag_fires_past_its_threshold() {
         let t = QualityThresholds::default();
-        let cases: [(fn(&mut FlagInputs), VisitFlag); 5] = [
+        type Change = fn(&mut FlagInputs);
+        let cases: [(Change, VisitFlag); 5] = [
             (|i| i.distance_m = Some(501.0), VisitFlag::FarFromHousehold),
             (|i| i.accuracy_m = Some(150.0), VisitFlag::PoorGpsAccuracy),
             (

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -76,7 +76,7 @@ pub async fn create_household(
     let branch_id = target_branch(&actor, body.branch_id)?;
     actor.may(Action::ManageHouseholds, Some(branch_id))?;
     let fields = body.parse()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     branch_in_reach(&txn, &actor, branch_id).await?;
     let created = repo::create(&txn, actor.township_id, branch_id, fields).await?;
     let view = HouseholdView::new(created, Vec::new(), true);
@@ -137,7 +137,7 @@ pub async fn update_household(
     let patch = body.into_inner();
     let move_to = patch.branch_id;
     let fields = patch.parse()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let current = actor
         .find_in_reach::<household::Entity>(&txn, id.into_inner())
         .await?;
@@ -192,7 +192,7 @@ pub async fn assign_member(
     body: Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let member_id = body.into_inner().member_id;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = actor
         .find_in_reach::<household::Entity>(&txn, id.into_inner())
         .await?;
@@ -255,7 +255,7 @@ pub async fn unassign_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (household_id, member_id) = path.into_inner();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = actor
         .find_in_reach::<household::Entity>(&txn, household_id)
         .await?;
@@ -343,7 +343,7 @@ pub async fn import_households(
         errors: row_errors,
     } = import::parse(&text)?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let branches: Vec<branch::Model> = actor.scoped::<branch::Entity>().all(&txn).await?;
     if let Some(branch_id) = default_branch
         && !branches.iter().any(|b| b.id == branch_id)

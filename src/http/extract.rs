@@ -8,6 +8,7 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 
 use crate::domain::FieldErrors;
 use crate::error::ApiError;
@@ -30,33 +31,73 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req.mime_type().ok().flatten().is_some_and(|m| {
-            m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json())
-        });
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_json_body(req, payload);
+        Box::pin(async move { parse(&body.await?).map(Json) })
+    }
+}
+
+/// A JSON body of type `T` with a fingerprint of the request (method, path and
+/// body, whitespace aside), so a retried submission can be told from another.
+#[derive(Debug)]
+pub struct Fingerprinted<T> {
+    pub value: T,
+    pub fingerprint: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Fingerprinted<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json_body(req, payload);
+        let target = format!("{} {}", req.method(), req.path());
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType("application/json"));
-            }
-            if declared_length.is_some_and(|n| n > JSON_LIMIT) {
+            let body = body.await?;
+            let value: T = parse(&body)?;
+            let canonical: serde_json::Value = parse(&body)?;
+            let mut hasher = Sha256::new();
+            hasher.update(target.as_bytes());
+            hasher.update(b"\n");
+            hasher.update(canonical.to_string().as_bytes());
+            Ok(Fingerprinted {
+                value,
+                fingerprint: hex::encode(hasher.finalize()),
+            })
+        })
+    }
+}
+
+/// Reads a JSON body of at most [`JSON_LIMIT`] bytes.
+fn read_json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::BytesMut, ApiError>> + 'static {
+    let content_type_ok = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json())
+    });
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if !content_type_ok {
+            return Err(ApiError::UnsupportedMediaType("application/json"));
+        }
+        if declared_length.is_some_and(|n| n > JSON_LIMIT) {
+            return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+        }
+        let mut body =
+            web::BytesMut::with_capacity(declared_length.unwrap_or(1024).min(JSON_LIMIT));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            if body.len() + chunk.len() > JSON_LIMIT {
                 return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
             }
-            let mut body =
-                web::BytesMut::with_capacity(declared_length.unwrap_or(1024).min(JSON_LIMIT));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse(&body).map(Json)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 

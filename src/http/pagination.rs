@@ -35,21 +35,7 @@ pub struct Page {
 
 impl PageParams {
     pub fn parse(&self) -> Result<Page, ApiError> {
-        let limit = match self.limit.as_deref().map(str::trim) {
-            None | Some("") => DEFAULT_LIMIT,
-            Some(raw) => match raw.parse::<u64>() {
-                Ok(n) if n >= 1 => n.min(MAX_LIMIT),
-                _ => {
-                    return Err(FieldErrors::single(
-                        "limit",
-                        "invalid",
-                        "limit 应为正整数",
-                        "limit must be a positive whole number",
-                    )
-                    .into());
-                }
-            },
-        };
+        let limit = self.limit()?;
         let after = match self.cursor.as_deref() {
             None | Some("") => None,
             Some(cursor) => {
@@ -57,6 +43,23 @@ impl PageParams {
             }
         };
         Ok(Page { limit, after })
+    }
+
+    /// The page size alone, for lists whose cursor is not an id.
+    pub fn limit(&self) -> Result<u64, ApiError> {
+        match self.limit.as_deref().map(str::trim) {
+            None | Some("") => Ok(DEFAULT_LIMIT),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+                _ => Err(FieldErrors::single(
+                    "limit",
+                    "invalid",
+                    "limit 应为正整数",
+                    "limit must be a positive whole number",
+                )
+                .into()),
+            },
+        }
     }
 }
 
@@ -68,6 +71,15 @@ impl Page {
             None => query,
         };
         query.order_by_asc(id).limit(self.limit + 1)
+    }
+
+    /// Like [`Page::apply`], newest first.
+    pub fn apply_newest_first<E: EntityTrait>(&self, query: Select<E>, id: E::Column) -> Select<E> {
+        let query = match self.after {
+            Some(after) => query.filter(id.lt(after)),
+            None => query,
+        };
+        query.order_by_desc(id).limit(self.limit + 1)
     }
 
     /// Cuts the extra row and makes the next cursor from the last item kept.

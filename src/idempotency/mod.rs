@@ -1,1 +1,163 @@
-//! Idempotent submissions.
+//! Idempotent submissions (SPEC §4). A phone on a bad network resends a
+//! submission with the same `Idempotency-Key` until it hears an answer; the
+//! first answer is stored with the change, in its transaction, and replayed.
+//!
+//! The key row is inserted first thing in the submitting transaction, inside a
+//! savepoint. The unique index on (user, key) makes concurrent requests with
+//! one key wait for the first to commit and then find its answer: exactly one
+//! submission is created, enforced by the database rather than a
+//! check-then-insert race. Keys are kept for [`KEY_TTL`].
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Duration;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::domain::FieldErrors;
+use crate::entities::idempotency_key;
+use crate::error::{ApiError, is_unique_violation};
+
+/// How long an answer is kept for replay.
+pub const KEY_TTL: Duration = Duration::hours(24);
+
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The `Idempotency-Key` of a request, if it sent one.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Printable ASCII, 1 to 200 characters (the mini-program sends a UUID).
+    pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        let Some(value) = req.headers().get(HEADER) else {
+            return Ok(None);
+        };
+        let key = value.to_str().map(str::trim).unwrap_or("");
+        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldErrors::single(
+                HEADER,
+                "invalid",
+                "Idempotency-Key 应为 1 到 200 个可见 ASCII 字符",
+                "Idempotency-Key must be 1 to 200 printable ASCII characters",
+            )
+            .into());
+        }
+        Ok(Some(IdempotencyKey(key.to_owned())))
+    }
+}
+
+/// What a submission holds after claiming its key.
+pub enum Claim {
+    /// Go ahead; record the answer with [`Claim::complete`] before committing.
+    Fresh(Option<Uuid>),
+    /// This key has been answered: send the answer again.
+    Replay(HttpResponse),
+}
+
+/// Claims `key` for this request inside `txn`, or finds its earlier answer.
+/// Without a key every request is fresh.
+pub async fn claim(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    key: Option<&IdempotencyKey>,
+    fingerprint: &str,
+) -> Result<Claim, ApiError> {
+    let Some(IdempotencyKey(key)) = key else {
+        return Ok(Claim::Fresh(None));
+    };
+    let now = crate::db::now();
+    let id = Uuid::now_v7();
+    let savepoint = txn.begin().await?;
+    let inserted = idempotency_key::ActiveModel {
+        id: Set(id),
+        township_id: Set(actor.township_id),
+        user_id: Set(actor.user_id),
+        key: Set(key.clone()),
+        request_hash: Set(fingerprint.to_owned()),
+        response_status: Set(None),
+        response_body: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + KEY_TTL),
+    }
+    .insert(&savepoint)
+    .await;
+    match inserted {
+        Ok(_) => {
+            savepoint.commit().await?;
+            return Ok(Claim::Fresh(Some(id)));
+        }
+        Err(err) if is_unique_violation(&err) => savepoint.rollback().await?,
+        Err(err) => return Err(err.into()),
+    }
+    let earlier = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(actor.user_id))
+        .filter(idempotency_key::Column::Key.eq(key.as_str()))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("idempotency key vanished after a conflict"))
+        })?;
+    if earlier.expires_at <= now {
+        // An expired key is free again: take it over.
+        let mut renewed: idempotency_key::ActiveModel = earlier.into();
+        renewed.request_hash = Set(fingerprint.to_owned());
+        renewed.response_status = Set(None);
+        renewed.response_body = Set(None);
+        renewed.created_at = Set(now);
+        renewed.expires_at = Set(now + KEY_TTL);
+        let renewed = renewed.update(txn).await?;
+        return Ok(Claim::Fresh(Some(renewed.id)));
+    }
+    if earlier.request_hash != fingerprint {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    match (earlier.response_status, earlier.response_body) {
+        (Some(status), Some(body)) => {
+            let status = u16::try_from(status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK);
+            Ok(Claim::Replay(
+                HttpResponse::build(status)
+                    .content_type("application/json")
+                    .insert_header(("Idempotent-Replayed", "true"))
+                    .body(body),
+            ))
+        }
+        _ => Err(ApiError::Internal(anyhow::anyhow!(
+            "idempotency key {} committed without an answer",
+            earlier.id
+        ))),
+    }
+}
+
+impl Claim {
+    /// Stores the answer with the change and builds the response.
+    pub async fn complete<T: Serialize>(
+        self,
+        txn: &DatabaseTransaction,
+        status: StatusCode,
+        body: &T,
+    ) -> Result<HttpResponse, ApiError> {
+        let json = serde_json::to_string(body).map_err(anyhow::Error::from)?;
+        if let Claim::Fresh(Some(id)) = self {
+            idempotency_key::ActiveModel {
+                id: Set(id),
+                response_status: Set(Some(i32::from(status.as_u16()))),
+                response_body: Set(Some(json.clone())),
+                ..Default::default()
+            }
+            .update(txn)
+            .await?;
+        }
+        Ok(HttpResponse::build(status)
+            .content_type("application/json")
+            .body(json))
+    }
+}

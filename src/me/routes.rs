@@ -77,15 +77,14 @@ pub async fn my_households(
     let (rows, next_cursor) = households::assigned_to(&state.db, &actor, page.0.parse()?).await?;
     let ids: Vec<_> = rows.iter().map(|h| h.id).collect();
     let mut assignees = households::assignees_of(&state.db, &ids).await?;
+    let last_visits = crate::visits::repo::last_visited(&state.db, &ids).await?;
     let interval = chrono::Duration::days(i64::from(township.visit_interval_days));
     let now = Utc::now();
     let items = rows
         .into_iter()
         .map(|h| {
             let of_this = assignees.remove(&h.id).unwrap_or_default();
-            // Visits are recorded by the visits capability; until one exists the
-            // household counts as never visited.
-            let last_visited_at = None;
+            let last_visited_at = last_visits.get(&h.id).copied();
             let overdue = last_visited_at.is_none_or(|at| now - at > interval);
             MyHousehold {
                 household: HouseholdView::new(h, of_this, true),

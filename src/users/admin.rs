@@ -1,6 +1,6 @@
 //! `xianfeng create-admin`: the first township admin, from the command line.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::dto::NewUserRequest;
 use super::repo;
@@ -40,7 +40,7 @@ pub async fn create(
         anyhow::bail!("--township must not be empty");
     }
     let hash = password::hash(password.to_owned()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let township = match townships::by_name(&txn, township_name).await? {
         Some(existing) => existing,
         None => townships::create(&txn, township_name).await?,

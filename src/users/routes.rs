@@ -1,7 +1,6 @@
 //! `/api/v1/users`.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -86,7 +85,7 @@ pub async fn create_user(
         None => None,
     };
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(branch_id) = new.branch_id {
         branch_in_reach(&txn, &actor, branch_id).await?;
     }
@@ -175,7 +174,7 @@ pub async fn update_user(
         None => None,
     };
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(branch_id) = changes.branch_id {
         branch_in_reach(&txn, &actor, branch_id).await?;
     }
@@ -225,7 +224,7 @@ pub async fn reissue_activation_code(
     actor: Actor,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let target = user_in_reach(&txn, &actor, id.into_inner()).await?;
     may_manage(&actor, &target)?;
     let (code, expires_at) =

@@ -1,3 +1,402 @@
-//! `/api/v1/visits`.
+//! `/api/v1/visits`: check-ins at households, their review and history.
 
-pub fn configure(_cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {}
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::dto::*;
+use super::repo::{self, SUBJECT_KIND};
+use crate::auth::{Action, Actor};
+use crate::entities::{user, visit};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::extract::{Fingerprinted, Query};
+use crate::http::pagination::{List, PageParams};
+use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::reviews::workflow::{self, HistoryEntry, Pending};
+use crate::startup::AppState;
+use crate::townships::TownshipSettings;
+use crate::{audit, outbox};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_visit)
+        .service(list_visits)
+        .service(super::export::export_visits)
+        .service(get_visit)
+        .service(edit_visit)
+        .service(review_visit)
+        .service(visit_history);
+}
+
+/// Check in at a household (走访).
+///
+/// Send an `Idempotency-Key` (a UUID kept until the server answers): a retry
+/// with the same key and body answers the first answer again and creates
+/// nothing; the same key with another body answers 409 `idempotency_key_reused`.
+#[utoipa::path(
+    tag = "visits",
+    request_body = NewVisitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "UUID the phone keeps until it hears an answer")),
+    responses(
+        (status = 201, body = VisitView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "township admins do not submit visits", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_reused`", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "a field is invalid: time window, coordinates, text length, household not in the branch, photos not the member's", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits")]
+pub async fn create_visit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    body: Fingerprinted<NewVisitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    actor.may(Action::Submit, actor.branch_id)?;
+    let key = IdempotencyKey::from_request(&req)?;
+    let now = crate::db::now();
+    let content = body.value.parse(now)?;
+
+    let txn = crate::db::begin_write(&state.db).await?;
+    let claim = match idempotency::claim(&txn, &actor, key.as_ref(), &body.fingerprint).await? {
+        Claim::Replay(answer) => return Ok(answer),
+        fresh => fresh,
+    };
+    let household = repo::household_for(&txn, &actor, content.household_id).await?;
+    let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
+    let thresholds = thresholds(&txn, &actor).await?;
+    let check_in = repo::CheckIn {
+        visit_id: None,
+        member_id: actor.user_id,
+        household: &household,
+        content: &content,
+        photos: &photos,
+        received_at: now,
+    };
+    let (distance_m, flags) = repo::assess(&txn, &thresholds, &check_in).await?;
+    let created = repo::insert(
+        &txn,
+        &actor,
+        household.branch_id,
+        &content,
+        distance_m,
+        &flags,
+        now,
+    )
+    .await?;
+    repo::attach_photos(&txn, &actor, created.id, &photos).await?;
+    let view = VisitView::from(created);
+    workflow::record_event(
+        &txn,
+        &actor,
+        workflow::HistoryEvent {
+            subject_kind: SUBJECT_KIND,
+            subject_id: view.id,
+            version: view.version,
+            action: "submitted",
+            comment: None,
+            snapshot: audit::snapshot(&view),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        actor.township_id,
+        "visit.submitted",
+        SUBJECT_KIND,
+        view.id,
+        json!({ "branch_id": view.branch_id, "member_id": view.member_id, "household_id": view.household_id, "household": household.head_name, "kind": view.kind }),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &actor,
+        "visit.created",
+        SUBJECT_KIND,
+        view.id,
+        None,
+        audit::snapshot(&view),
+    )
+    .await?;
+    let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Visits within reach, newest first: members see their own and the approved
+/// ones of their branch; secretaries their branch's; township admins all.
+#[utoipa::path(
+    tag = "visits",
+    params(VisitFilter, PageParams),
+    responses((status = 200, body = List<VisitView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/visits")]
+pub async fn list_visits(
+    state: web::Data<AppState>,
+    actor: Actor,
+    filter: Query<VisitFilter>,
+    page: Query<PageParams>,
+) -> Result<web::Json<List<VisitView>>, ApiError> {
+    let (rows, next_cursor) = repo::list(&state.db, &actor, &filter.0, page.0.parse()?).await?;
+    Ok(web::Json(List {
+        items: rows.into_iter().map(VisitView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One visit within reach.
+#[utoipa::path(
+    tag = "visits",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = VisitView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/visits/{id}")]
+pub async fn get_visit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<VisitView>, ApiError> {
+    Ok(web::Json(
+        repo::find_readable(&state.db, &actor, id.into_inner())
+            .await?
+            .into(),
+    ))
+}
+
+/// Edit a returned visit (its author only); it goes back to `pending` and its
+/// earlier version stays in the history.
+#[utoipa::path(
+    tag = "visits",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = VisitPatch,
+    responses(
+        (status = 200, body = VisitView),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not the author", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "not returned (`not_returned`), or `idempotency_key_reused`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/visits/{id}")]
+pub async fn edit_visit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Fingerprinted<VisitPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req)?;
+    let now = crate::db::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let claim = match idempotency::claim(&txn, &actor, key.as_ref(), &body.fingerprint).await? {
+        Claim::Replay(answer) => return Ok(answer),
+        fresh => fresh,
+    };
+    let current = repo::find_readable(&txn, &actor, id.into_inner()).await?;
+    if current.member_id != actor.user_id {
+        return Err(ApiError::Forbidden);
+    }
+    let before = VisitView::from(current.clone());
+    if !before.status.editable() {
+        return Err(repo::not_returned());
+    }
+    let content = body.value.apply(VisitContent::from(&before), now)?;
+    let household = repo::household_for(&txn, &actor, content.household_id).await?;
+    let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
+    let thresholds = thresholds(&txn, &actor).await?;
+    let check_in = repo::CheckIn {
+        visit_id: Some(current.id),
+        member_id: actor.user_id,
+        household: &household,
+        content: &content,
+        photos: &photos,
+        received_at: current.received_at,
+    };
+    let (distance_m, flags) = repo::assess(&txn, &thresholds, &check_in).await?;
+    let updated = repo::resubmit(&txn, &current, &content, distance_m, &flags, now).await?;
+    repo::attach_photos(&txn, &actor, updated.id, &photos).await?;
+    let view = VisitView::from(updated);
+    workflow::record_event(
+        &txn,
+        &actor,
+        workflow::HistoryEvent {
+            subject_kind: SUBJECT_KIND,
+            subject_id: view.id,
+            version: view.version,
+            action: "resubmitted",
+            comment: None,
+            snapshot: audit::snapshot(&view),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        actor.township_id,
+        "visit.resubmitted",
+        SUBJECT_KIND,
+        view.id,
+        json!({ "branch_id": view.branch_id, "member_id": view.member_id, "household_id": view.household_id, "household": household.head_name, "kind": view.kind }),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &actor,
+        "visit.resubmitted",
+        SUBJECT_KIND,
+        view.id,
+        audit::snapshot(&before),
+        audit::snapshot(&view),
+    )
+    .await?;
+    let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Decide on a pending visit: approve, return (for correction) or reject.
+/// Secretaries decide their branch's visits but never their own; township
+/// admins any. A comment is required to return or reject.
+#[utoipa::path(
+    tag = "visits",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReviewRequest,
+    responses(
+        (status = 200, body = VisitView),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not a reviewer of this visit (e.g. one's own)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "not pending (`not_pending`): already decided, or decided by someone else just now", body = ErrorBody),
+        (status = 422, description = "comment required to return or reject", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits/{id}/review")]
+pub async fn review_visit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Fingerprinted<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req)?;
+    let ReviewRequest { decision, comment } = body.value;
+    let comment = crate::domain::text::optional(
+        "comment",
+        comment.as_deref(),
+        crate::domain::text::COMMENT_MAX,
+    )?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let claim = match idempotency::claim(&txn, &actor, key.as_ref(), &body.fingerprint).await? {
+        Claim::Replay(answer) => return Ok(answer),
+        fresh => fresh,
+    };
+    let view = decide_visit(&txn, &actor, id.into_inner(), decision, comment.as_deref()).await?;
+    let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Decides on one visit inside `txn`: the check, the conditional update, its
+/// history entry, outbox event and audit row. Shared with bulk review.
+pub async fn decide_visit(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    decision: crate::domain::ReviewDecision,
+    comment: Option<&str>,
+) -> Result<VisitView, ApiError> {
+    let current = repo::find_readable(txn, actor, id).await?;
+    actor.may_review(current.branch_id, current.member_id)?;
+    let before = VisitView::from(current.clone());
+    let seen = Pending {
+        id: current.id,
+        status: before.status,
+        version: current.version,
+    };
+    workflow::record_decision::<visit::Entity>(txn, &seen, decision, comment, actor).await?;
+    let decided = repo::find_readable(txn, actor, id).await?;
+    let view = VisitView::from(decided);
+    workflow::record_event(
+        txn,
+        actor,
+        workflow::HistoryEvent {
+            subject_kind: SUBJECT_KIND,
+            subject_id: view.id,
+            version: view.version,
+            action: decision.event(),
+            comment,
+            snapshot: None,
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        txn,
+        actor.township_id,
+        "visit.reviewed",
+        SUBJECT_KIND,
+        view.id,
+        json!({ "member_id": view.member_id, "branch_id": view.branch_id, "household_id": view.household_id, "decision": decision, "comment": comment, "reviewer_id": actor.user_id }),
+    )
+    .await?;
+    audit::record(
+        txn,
+        actor,
+        &format!("visit.{}", decision.event()),
+        SUBJECT_KIND,
+        view.id,
+        audit::snapshot(&before),
+        audit::snapshot(&view),
+    )
+    .await?;
+    Ok(view)
+}
+
+/// Everything that happened to a visit, oldest first, with the visit as it
+/// stood after each submission (earlier versions of returned visits included).
+#[utoipa::path(
+    tag = "visits",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/visits/{id}/history")]
+pub async fn visit_history(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<HistoryEntry>>, ApiError> {
+    let found = repo::find_readable(&state.db, &actor, id.into_inner()).await?;
+    Ok(web::Json(
+        workflow::history(&state.db, actor.township_id, SUBJECT_KIND, found.id).await?,
+    ))
+}
+
+async fn thresholds(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+) -> Result<crate::domain::QualityThresholds, ApiError> {
+    let township = crate::townships::repo::by_id(db, actor.township_id).await?;
+    Ok(TownshipSettings::parse(&township.settings).quality)
+}
+
+/// Names of `ids` (members), for titles and exports.
+pub async fn member_names(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, String>, ApiError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}

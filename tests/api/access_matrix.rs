@@ -4,6 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -21,10 +22,11 @@ enum Target {
     OtherTownship,
 }
 
-/// One endpoint applied to a target branch: method, path, body.
+/// One endpoint applied to a target branch and a pending visit made there by
+/// its second member: method, path, body.
 struct Call {
     name: &'static str,
-    make: fn(&TestApp, &Branch) -> (Method, String, Option<Value>),
+    make: fn(&Branch, Uuid) -> (Method, String, Option<Value>),
     /// Expected status for [own branch, other branch, other township], per role.
     member: [u16; 3],
     secretary: [u16; 3],
@@ -35,7 +37,7 @@ fn calls() -> Vec<Call> {
     vec![
         Call {
             name: "GET /branches/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::GET,
                     format!("/api/v1/branches/{}", b.branch.id),
@@ -48,7 +50,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "PATCH /branches/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::PATCH,
                     format!("/api/v1/branches/{}", b.branch.id),
@@ -61,7 +63,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "GET /users/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::GET,
                     format!("/api/v1/users/{}", b.members[1].id),
@@ -74,7 +76,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "PATCH /users/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::PATCH,
                     format!("/api/v1/users/{}", b.members[1].id),
@@ -87,7 +89,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "POST /users",
-            make: |_, b| {
+            make: |b, _| {
                 let body = json!({ "name": "新", "phone": unique_phone(), "role": "member", "branch_id": b.branch.id });
                 (Method::POST, "/api/v1/users".into(), Some(body))
             },
@@ -97,7 +99,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "POST /users/{id}/activation-code",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::POST,
                     format!("/api/v1/users/{}/activation-code", b.members[1].id),
@@ -110,7 +112,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "GET /households/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::GET,
                     format!("/api/v1/households/{}", b.households[1].id),
@@ -123,7 +125,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "PATCH /households/{id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::PATCH,
                     format!("/api/v1/households/{}", b.households[1].id),
@@ -136,7 +138,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "POST /households",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::POST,
                     "/api/v1/households".into(),
@@ -151,7 +153,7 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "POST /households/{id}/assignees",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::POST,
                     format!("/api/v1/households/{}/assignees", b.households[1].id),
@@ -163,8 +165,50 @@ fn calls() -> Vec<Call> {
             admin: [201, 201, 404],
         },
         Call {
+            name: "POST /visits",
+            make: |b, _| {
+                let body = json!({
+                    "household_id": b.households[0].id, "kind": "other", "visited_at": chrono::Utc::now().to_rfc3339(),
+                    "location": { "lat": 30.0, "lng": 120.0 }, "summary": "走访"
+                });
+                (Method::POST, "/api/v1/visits".into(), Some(body))
+            },
+            // Members and secretaries check in at their own branch's households only.
+            member: [201, 422, 422],
+            secretary: [201, 422, 422],
+            admin: [403, 403, 403],
+        },
+        Call {
+            name: "GET /visits/{id} (a colleague's pending visit)",
+            make: |_, visit| (Method::GET, format!("/api/v1/visits/{visit}"), None),
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /visits/{id}/history",
+            make: |_, visit| (Method::GET, format!("/api/v1/visits/{visit}/history"), None),
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "PATCH /visits/{id} (someone else's)",
+            make: |_, visit| (Method::PATCH, format!("/api/v1/visits/{visit}"), Some(json!({ "summary": "改" }))),
+            member: [404, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "POST /visits/{id}/review",
+            make: |_, visit| (Method::POST, format!("/api/v1/visits/{visit}/review"), Some(json!({ "decision": "approve" }))),
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
-            make: |_, b| {
+            make: |b, _| {
                 (
                     Method::DELETE,
                     format!(
@@ -181,6 +225,30 @@ fn calls() -> Vec<Call> {
     ]
 }
 
+/// A pending visit by the branch's second member, made through the repository.
+async fn pending_visit(app: &TestApp, branch: &Branch) -> Uuid {
+    let author = &branch.members[1];
+    let actor = xianfeng::auth::Actor {
+        user_id: author.id,
+        township_id: author.township_id,
+        branch_id: author.branch_id,
+        role: xianfeng::domain::Role::Member,
+        request_id: None,
+    };
+    let content = xianfeng::visits::dto::VisitContent {
+        household_id: branch.households[1].id,
+        kind: xianfeng::domain::VisitKind::Assistance,
+        visited_at: xianfeng::db::now(),
+        location: xianfeng::domain::Location { lat: 30.0, lng: 120.0, accuracy_m: None, coord_system: Default::default() },
+        summary: "走访".into(),
+        needs: Vec::new(),
+        follow_up: false,
+        photo_ids: Vec::new(),
+    };
+    let visit = xianfeng::visits::repo::insert(&app.db, &actor, branch.branch.id, &content, None, &[], xianfeng::db::now()).await.unwrap();
+    visit.id
+}
+
 async fn check_role(role: Role) {
     // A fresh world per role, so one role's changes cannot decide another's cells.
     let app = spawn_app().await;
@@ -195,6 +263,10 @@ async fn check_role(role: Role) {
         (Target::OtherBranch, &app.world.a.branches[1]),
         (Target::OtherTownship, &app.world.b.branches[0]),
     ];
+    let mut visits = Vec::new();
+    for (_, branch) in &targets {
+        visits.push(pending_visit(&app, branch).await);
+    }
     let mut wrong = Vec::new();
     for call in calls() {
         let expected = match role {
@@ -203,7 +275,7 @@ async fn check_role(role: Role) {
             Role::Admin => call.admin,
         };
         for (i, (target, branch)) in targets.iter().enumerate() {
-            let (method, path, body) = (call.make)(&app, branch);
+            let (method, path, body) = (call.make)(branch, visits[i]);
             let mut request = app.request(method, &path, Some(caller));
             if let Some(body) = body {
                 request = request.json(&body);
@@ -243,8 +315,9 @@ async fn access_matrix_for_township_admins() {
 async fn anonymous_callers_get_401_everywhere() {
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
+    let visit = pending_visit(&app, branch).await;
     for call in calls() {
-        let (method, path, body) = (call.make)(&app, branch);
+        let (method, path, body) = (call.make)(branch, visit);
         let mut request = app.request(method, &path, None);
         if let Some(body) = body {
             request = request.json(&body);
