@@ -37,7 +37,7 @@ impl From<upload::Model> for UploadView {
 #[allow(dead_code)] // documents the form; the handler streams it
 pub struct UploadForm {
     /// A JPEG, PNG or WebP image of at most 10 MiB. Its type is read from its
-    /// bytes; location data (EXIF GPS, XMP) is removed from JPEGs before storing.
+    /// bytes; location data (Exif GPS, XMP) is removed before it is stored.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
 }

@@ -43,8 +43,8 @@ impl ImageType {
 /// Why location data could not be removed.
 #[derive(Debug, thiserror::Error)]
 pub enum StripError {
-    /// The segments before the image data cannot be walked: not a JPEG we can vouch for.
-    #[error("not a well-formed JPEG")]
+    /// The file's segments or chunks cannot be walked: not an image we can vouch for.
+    #[error("not a well-formed image")]
     Malformed,
     #[error(transparent)]
     Io(std::io::Error),
@@ -59,6 +59,28 @@ impl From<std::io::Error> for StripError {
         }
     }
 }
+
+/// Removes location data from an image of type `image` in place, keeping its
+/// length; whether anything changed. See [`strip_jpeg_location`],
+/// [`strip_png_location`] and [`strip_webp_location`].
+///
+/// # Errors
+/// [`StripError::Malformed`] when the file's structure cannot be walked.
+pub fn strip_location<F: Read + Write + Seek>(
+    image: ImageType,
+    file: &mut F,
+) -> Result<bool, StripError> {
+    match image {
+        ImageType::Jpeg => strip_jpeg_location(file),
+        ImageType::Png => strip_png_location(file),
+        ImageType::Webp => strip_webp_location(file),
+    }
+}
+
+/// Most segments or chunks walked in one file. Real images have a few dozen
+/// (thousands of small `IDAT`s at worst); a file of millions of empty ones is
+/// refused rather than walked a syscall at a time.
+const MAX_PARTS: usize = 100_000;
 
 const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
@@ -90,7 +112,7 @@ pub fn strip_jpeg_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool,
     }
     let mut changed = false;
     let mut pos: u64 = 2;
-    loop {
+    for _ in 0..MAX_PARTS {
         file.seek(SeekFrom::Start(pos))?;
         let mut byte = [0u8; 1];
         file.read_exact(&mut byte)?;
@@ -131,25 +153,154 @@ pub fn strip_jpeg_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool,
         }
         pos = payload_at + payload_len;
     }
+    Err(StripError::Malformed)
 }
 
 /// Scrubs one APP1 payload; whether it changed.
 fn scrub_app1(payload: &mut [u8]) -> bool {
     if payload.starts_with(EXIF_HEADER) {
-        return match strip_tiff_gps(&mut payload[EXIF_HEADER.len()..]) {
-            Ok(changed) => changed,
-            // Whatever was half-done, nothing of it is left.
-            Err(Unreadable) => {
-                payload.fill(0);
-                true
-            }
-        };
+        return scrub_exif(payload);
     }
     if XMP_HEADERS.iter().any(|h| payload.starts_with(h)) {
         payload.fill(0);
         return true;
     }
     false
+}
+
+/// Takes the GPS directory out of an Exif block (a TIFF structure, with or
+/// without the `Exif\0\0` header); whether it changed. A block that cannot
+/// be parsed is blanked whole.
+fn scrub_exif(exif: &mut [u8]) -> bool {
+    let header = if exif.starts_with(EXIF_HEADER) {
+        EXIF_HEADER.len()
+    } else {
+        0
+    };
+    match strip_tiff_gps(&mut exif[header..]) {
+        Ok(changed) => changed,
+        // Whatever was half-done, nothing of it is left.
+        Err(Unreadable) => {
+            exif.fill(0);
+            true
+        }
+    }
+}
+
+const PNG_SIGNATURE_LEN: u64 = 8;
+const PNG_XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp\0";
+
+/// Removes location data from a PNG in place, keeping its length: the GPS
+/// directory of an `eXIf` chunk as in [`strip_jpeg_location`], and the text of
+/// an XMP `iTXt` chunk (replaced by spaces, keyword kept); checksums are
+/// recomputed. Returns whether anything changed.
+///
+/// # Errors
+/// [`StripError::Malformed`] when the chunks cannot be walked.
+pub fn strip_png_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool, StripError> {
+    let end = file.seek(SeekFrom::End(0))?;
+    let mut changed = false;
+    let mut pos = PNG_SIGNATURE_LEN;
+    for _ in 0..MAX_PARTS {
+        if pos >= end {
+            return Ok(changed);
+        }
+        file.seek(SeekFrom::Start(pos))?;
+        let mut header = [0u8; 8];
+        file.read_exact(&mut header)?;
+        let length = u64::from(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
+        let kind = [header[4], header[5], header[6], header[7]];
+        let data_at = pos + 8;
+        let next = data_at + length + 4;
+        if next > end {
+            return Err(StripError::Malformed);
+        }
+        if &kind == b"IEND" {
+            return Ok(changed);
+        }
+        if &kind == b"eXIf" || &kind == b"iTXt" {
+            let mut data = vec![0u8; usize::try_from(length).map_err(|_| StripError::Malformed)?];
+            file.read_exact(&mut data)?;
+            let scrubbed = if &kind == b"eXIf" {
+                scrub_exif(&mut data)
+            } else {
+                scrub_png_xmp(&mut data)
+            };
+            if scrubbed {
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(&kind);
+                crc.update(&data);
+                file.seek(SeekFrom::Start(data_at))?;
+                file.write_all(&data)?;
+                file.write_all(&crc.finalize().to_be_bytes())?;
+                changed = true;
+            }
+        }
+        pos = next;
+    }
+    Err(StripError::Malformed)
+}
+
+/// An XMP `iTXt` chunk keeps its keyword and becomes uncompressed spaces, so
+/// it stays a valid chunk that says nothing.
+fn scrub_png_xmp(data: &mut [u8]) -> bool {
+    if !data.starts_with(PNG_XMP_KEYWORD) {
+        return false;
+    }
+    // Compression flag and method 0, an empty language tag and translated
+    // keyword (their terminators), then the text.
+    for (i, byte) in data[PNG_XMP_KEYWORD.len()..].iter_mut().enumerate() {
+        *byte = if i < 4 { 0 } else { b' ' };
+    }
+    true
+}
+
+/// Removes location data from a WebP in place, keeping its length: the GPS
+/// directory of the `EXIF` chunk as in [`strip_jpeg_location`]; the `XMP `
+/// chunk is blanked. Returns whether anything changed.
+///
+/// # Errors
+/// [`StripError::Malformed`] when the chunks cannot be walked.
+pub fn strip_webp_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool, StripError> {
+    let end = file.seek(SeekFrom::End(0))?;
+    let mut changed = false;
+    let mut pos: u64 = 12;
+    for _ in 0..MAX_PARTS {
+        if pos + 8 > end {
+            return Ok(changed);
+        }
+        file.seek(SeekFrom::Start(pos))?;
+        let mut header = [0u8; 8];
+        file.read_exact(&mut header)?;
+        let fourcc = [header[0], header[1], header[2], header[3]];
+        let size = u64::from(u32::from_le_bytes([
+            header[4], header[5], header[6], header[7],
+        ]));
+        let data_at = pos + 8;
+        if data_at + size > end {
+            return Err(StripError::Malformed);
+        }
+        if &fourcc == b"EXIF" || &fourcc == b"XMP " {
+            let mut data = vec![0u8; usize::try_from(size).map_err(|_| StripError::Malformed)?];
+            file.read_exact(&mut data)?;
+            let scrubbed = if &fourcc == b"EXIF" {
+                scrub_exif(&mut data)
+            } else {
+                data.fill(0);
+                true
+            };
+            if scrubbed {
+                file.seek(SeekFrom::Start(data_at))?;
+                file.write_all(&data)?;
+                changed = true;
+            }
+        }
+        // Chunks are padded to an even length.
+        pos = data_at + size + (size & 1);
+    }
+    Err(StripError::Malformed)
 }
 
 /// A TIFF structure whose offsets lead outside it.
@@ -486,11 +637,7 @@ mod tests {
 
     #[test]
     fn xmp_packets_are_blanked() {
-        let xmp = [
-            XMP_HEADERS[0],
-            b"<x:xmpmeta><rdf:Description exif:GPSLatitude=\"39,54.452N\"/></x:xmpmeta>",
-        ]
-        .concat();
+        let xmp = [XMP_HEADERS[0], XMP_WITH_GPS].concat();
         let mut file = Cursor::new(jpeg_with(&xmp));
 
         assert!(strip_jpeg_location(&mut file).unwrap());
@@ -511,6 +658,164 @@ mod tests {
         assert!(!strip_jpeg_location(&mut file).unwrap());
 
         assert_eq!(file.into_inner(), original);
+    }
+
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        [
+            &u32::try_from(data.len()).unwrap().to_be_bytes()[..],
+            kind,
+            data,
+            &crc.finalize().to_be_bytes(),
+        ]
+        .concat()
+    }
+
+    const XMP_WITH_GPS: &[u8] =
+        b"<x:xmpmeta><rdf:Description exif:GPSLatitude=\"39,54.452N\"/></x:xmpmeta>";
+
+    fn png_with(chunks: &[Vec<u8>]) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]));
+        for chunk in chunks {
+            png.extend(chunk);
+        }
+        png.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00]));
+        png.extend(png_chunk(b"IEND", &[]));
+        png
+    }
+
+    /// Every chunk's checksum, checked: (type, checksum right).
+    fn png_chunks(png: &[u8]) -> Vec<(String, bool)> {
+        let mut chunks = Vec::new();
+        let mut pos = 8;
+        while pos < png.len() {
+            let length = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+            let kind = &png[pos + 4..pos + 8];
+            let data = &png[pos + 8..pos + 8 + length];
+            let stored =
+                u32::from_be_bytes(png[pos + 8 + length..pos + 12 + length].try_into().unwrap());
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(kind);
+            crc.update(data);
+            chunks.push((
+                String::from_utf8_lossy(kind).into_owned(),
+                crc.finalize() == stored,
+            ));
+            pos += 12 + length;
+        }
+        chunks
+    }
+
+    #[test]
+    fn png_exif_gps_and_xmp_are_removed_with_valid_checksums() {
+        let itxt = [PNG_XMP_KEYWORD, &[0, 0, 0, 0], XMP_WITH_GPS].concat();
+        let original = png_with(&[
+            png_chunk(b"eXIf", &exif_with_gps()),
+            png_chunk(b"iTXt", &itxt),
+        ]);
+        let mut file = Cursor::new(original.clone());
+
+        assert!(strip_location(ImageType::Png, &mut file).unwrap());
+
+        let stripped = file.into_inner();
+        assert!(!contains(&stripped, &latitude()), "latitude still there");
+        assert!(!contains(&stripped, b"GPSLatitude"), "XMP still there");
+        assert!(
+            contains(&stripped, PNG_XMP_KEYWORD),
+            "the iTXt chunk stays valid"
+        );
+        assert_eq!(stripped.len(), original.len());
+        let chunks = png_chunks(&stripped);
+        assert_eq!(
+            chunks.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["IHDR", "eXIf", "iTXt", "IDAT", "IEND"]
+        );
+        assert!(chunks.iter().all(|(_, ok)| *ok), "{chunks:?}");
+    }
+
+    #[test]
+    fn a_png_without_metadata_is_left_alone() {
+        let original = png_with(&[png_chunk(b"tEXt", b"Title\0a household")]);
+        let mut file = Cursor::new(original.clone());
+
+        assert!(!strip_location(ImageType::Png, &mut file).unwrap());
+
+        assert_eq!(file.into_inner(), original);
+    }
+
+    fn webp_chunk(fourcc: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut chunk = fourcc.to_vec();
+        chunk.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
+        chunk.extend(data);
+        if data.len() % 2 == 1 {
+            chunk.push(0);
+        }
+        chunk
+    }
+
+    fn webp_with(chunks: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = chunks.concat();
+        let mut webp = b"RIFF".to_vec();
+        webp.extend(u32::try_from(body.len() + 4).unwrap().to_le_bytes());
+        webp.extend(b"WEBP");
+        webp.extend(body);
+        webp
+    }
+
+    #[test]
+    fn webp_exif_gps_and_xmp_are_removed() {
+        let original = webp_with(&[
+            webp_chunk(b"VP8X", &[0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            // An odd length, so the next chunk starts after a pad byte.
+            webp_chunk(b"VP8L", &[0x2f, 0, 0, 0, 0x10, 0x07, 0x10]),
+            webp_chunk(b"EXIF", &exif_segment(&exif_with_gps())),
+            webp_chunk(b"XMP ", XMP_WITH_GPS),
+        ]);
+        let mut file = Cursor::new(original.clone());
+
+        assert!(strip_location(ImageType::Webp, &mut file).unwrap());
+
+        let stripped = file.into_inner();
+        assert!(!contains(&stripped, &latitude()), "latitude still there");
+        assert!(!contains(&stripped, b"GPSLatitude"), "XMP still there");
+        assert_eq!(stripped.len(), original.len());
+        assert_eq!(
+            &stripped[..30],
+            &original[..30],
+            "headers and image data untouched"
+        );
+    }
+
+    #[test]
+    fn chunks_running_past_the_end_are_malformed() {
+        let mut png = png_with(&[]);
+        png.truncate(png.len() - 6);
+        let mut webp = webp_with(&[webp_chunk(b"VP8L", &[1, 2, 3, 4])]);
+        webp.truncate(webp.len() - 2);
+
+        for (image, bytes) in [(ImageType::Png, png), (ImageType::Webp, webp)] {
+            let result = strip_location(image, &mut Cursor::new(bytes));
+            assert!(
+                matches!(result, Err(StripError::Malformed)),
+                "{image:?}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_of_countless_empty_chunks_is_refused() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let empty = png_chunk(b"tEXt", &[]);
+        for _ in 0..=MAX_PARTS {
+            png.extend(&empty);
+        }
+
+        let result = strip_location(ImageType::Png, &mut Cursor::new(png));
+
+        assert!(matches!(result, Err(StripError::Malformed)), "{result:?}");
     }
 
     #[test]

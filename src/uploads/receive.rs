@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-use super::image::{ImageType, StripError, strip_jpeg_location};
+use super::image::{ImageType, StripError, strip_location};
 use super::storage::ScratchFile;
 use crate::domain::FieldErrors;
 use crate::error::ApiError;
@@ -136,10 +136,10 @@ async fn write_field(mut field: Field, dir: &std::path::Path) -> Result<Received
 }
 
 impl Received {
-    /// Removes location data (JPEG) in place and takes the digest of what is left.
+    /// Removes location data in place and takes the digest of what is left.
     ///
     /// # Errors
-    /// 415 for a JPEG whose structure cannot be walked; I/O failures.
+    /// 415 for an image whose structure cannot be walked; I/O failures.
     pub async fn prepare(self) -> Result<Prepared, ApiError> {
         let Received { scratch, image } = self;
         let path = scratch.path().to_owned();
@@ -148,9 +148,7 @@ impl Received {
                 .read(true)
                 .write(true)
                 .open(&path)?;
-            if image == ImageType::Jpeg {
-                strip_jpeg_location(&mut file)?;
-            }
+            strip_location(image, &mut file)?;
             file.seek(SeekFrom::Start(0))?;
             digest(&mut file)
         })

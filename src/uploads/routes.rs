@@ -20,8 +20,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Upload a photo (multipart field `file`): JPEG, PNG or WebP, at most 10 MiB.
 ///
 /// The type is read from the bytes, whatever the client says. Location data
-/// is removed from JPEGs before they are stored; `sha256` is of the stored
-/// bytes. Sending the same bytes again (a retry) answers the first upload.
+/// (Exif GPS, XMP) is removed before the image is stored; `sha256` is of the
+/// stored bytes. Sending the same bytes again (a retry) answers the first upload.
 #[utoipa::path(
     tag = "uploads",
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),

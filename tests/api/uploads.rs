@@ -61,10 +61,30 @@ fn jpeg_with_gps(salt: u8) -> Vec<u8> {
     jpeg
 }
 
-fn png(salt: u8) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, salt]);
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    [
+        &u32::try_from(data.len()).unwrap().to_be_bytes()[..],
+        kind,
+        data,
+        &crc.finalize().to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// A PNG of exactly `size` bytes (at least 57); `salt` varies the bytes.
+fn png_of_size(size: usize, salt: u8) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]));
+    png.extend(png_chunk(b"IDAT", &vec![salt; size - 57]));
+    png.extend(png_chunk(b"IEND", &[]));
     png
+}
+
+fn png(salt: u8) -> Vec<u8> {
+    png_of_size(64, salt)
 }
 
 fn webp(salt: u8) -> Vec<u8> {
@@ -208,8 +228,7 @@ async fn a_jpeg_header_on_a_broken_file_is_unsupported() {
 async fn a_file_one_byte_over_10_mib_is_too_large() {
     let app = spawn_app().await;
     let member = &app.world.a.branches[0].members[0];
-    let mut bytes = png(0);
-    bytes.resize(10 * MIB + 1, 0);
+    let bytes = png_of_size(10 * MIB + 1, 0);
 
     let response = upload_as(&app, member, form(bytes, "big.png", "image/png")).await;
 
@@ -222,8 +241,7 @@ async fn a_file_one_byte_over_10_mib_is_too_large() {
 async fn a_file_of_exactly_10_mib_is_accepted() {
     let app = spawn_app().await;
     let member = &app.world.a.branches[0].members[0];
-    let mut bytes = png(0);
-    bytes.resize(10 * MIB, 7);
+    let bytes = png_of_size(10 * MIB, 7);
 
     let response = upload_as(&app, member, form(bytes.clone(), "big.png", "image/png")).await;
 
