@@ -29,6 +29,8 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     /// Where uploaded photos are kept.
     pub upload_store: UploadStore,
+    /// Largest database pool of this replica (`DATABASE_MAX_CONNECTIONS`).
+    pub database_max_connections: u32,
 }
 
 /// Where uploaded files are kept (`UPLOAD_STORE`).
@@ -241,7 +243,14 @@ impl Settings {
                 ));
             }
         };
+        let default_pool = 8;
+        let database_max_connections =
+            match number(&lookup, "DATABASE_MAX_CONNECTIONS", default_pool)? {
+                0 => return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1")),
+                n => n,
+            };
         Ok(Settings {
+            database_max_connections,
             upload_store,
             trust_proxy_headers,
             log_format,

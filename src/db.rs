@@ -20,7 +20,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
-        .max_connections(if settings.is_sqlite() { 8 } else { 32 })
+        .max_connections(settings.database_max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))

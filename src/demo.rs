@@ -1,17 +1,24 @@
 //! The demo township: a few branches, a secretary and members in each,
-//! households with assignments — enough to try every screen at once.
+//! households with assignments and a few visits in every review state —
+//! enough to try every screen at once.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
-use crate::auth::password;
+use crate::auth::{Actor, password};
 use crate::branches::repo as branches;
-use crate::domain::{BranchKind, CoordSystem, Location, Role};
+use crate::domain::{
+    BranchKind, CoordSystem, Location, ReviewDecision, ReviewStatus, Role, VisitKind,
+};
+use crate::entities::{household, township, visit};
 use crate::households::dto::HouseholdFields;
 use crate::households::repo as households;
+use crate::reviews::workflow::{self, HistoryEvent, Pending};
 use crate::townships::repo as townships;
 use crate::users::dto::NewUser;
 use crate::users::repo as users;
+use crate::visits::dto::VisitContent;
+use crate::visits::repo as visits;
 
 pub const DEMO_TOWNSHIP: &str = "示范乡";
 pub const DEMO_PASSWORD: &str = "xianfeng-demo";
@@ -70,7 +77,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
     for (b, (branch_name, kind, lat, lng)) in BRANCHES.into_iter().enumerate() {
         let branch = branches::create(&txn, township.id, branch_name.into(), kind).await?;
         let secretary_phone = format!("138000001{b}0");
-        users::create(
+        let secretary = users::create(
             &txn,
             township.id,
             new_user(
@@ -136,12 +143,108 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
                 ),
             };
             let household = households::create(&txn, township.id, branch.id, fields).await?;
-            households::assign(&txn, &household, member_ids[h % member_ids.len()]).await?;
+            let member_id = member_ids[h % member_ids.len()];
+            households::assign(&txn, &household, member_id).await?;
+            if h < DEMO_VISITS {
+                let member = actor(member_id, &township, branch.id, Role::Member);
+                let secretary = actor(secretary.id, &township, branch.id, Role::Secretary);
+                demo_visit(&txn, &member, &secretary, &household, h).await?;
+            }
         }
     }
     txn.commit().await?;
     Ok(logins)
 }
+
+/// Households of each village branch that get a visit in the demo.
+const DEMO_VISITS: usize = 5;
+
+fn actor(user_id: Uuid, township: &township::Model, branch_id: Uuid, role: Role) -> Actor {
+    Actor {
+        user_id,
+        township_id: township.id,
+        branch_id: Some(branch_id),
+        role,
+        request_id: None,
+    }
+}
+
+/// A visit of a few days ago: approved, pending, or returned for a photo.
+async fn demo_visit(
+    txn: &DatabaseTransaction,
+    member: &Actor,
+    secretary: &Actor,
+    household: &household::Model,
+    n: usize,
+) -> anyhow::Result<()> {
+    let visited_at = crate::db::now() - chrono::Duration::days(n as i64 + 1);
+    let content = VisitContent {
+        household_id: household.id,
+        kind: VisitKind::ALL[n % VisitKind::ALL.len()],
+        visited_at,
+        location: Location {
+            lat: household.lat.unwrap_or_default() + 0.0002,
+            lng: household.lng.unwrap_or_default(),
+            accuracy_m: Some(15.0),
+            coord_system: CoordSystem::Gcj02,
+        },
+        summary: DEMO_SUMMARIES[n % DEMO_SUMMARIES.len()].to_owned(),
+        needs: Vec::new(),
+        follow_up: n % 2 == 0,
+        photo_ids: Vec::new(),
+    };
+    let created = visits::insert(
+        txn,
+        member,
+        household.branch_id,
+        &content,
+        Some(22.2),
+        &[],
+        visited_at,
+    )
+    .await?;
+    workflow::record_event(txn, member, submitted_event(created.id)).await?;
+    let decision = match n % 3 {
+        0 => Some((ReviewDecision::Approve, None)),
+        2 => Some((ReviewDecision::Return, Some("请补充走访照片"))),
+        _ => None,
+    };
+    if let Some((decision, comment)) = decision {
+        let seen = Pending {
+            id: created.id,
+            status: ReviewStatus::Pending,
+            version: created.version,
+        };
+        workflow::record_decision::<visit::Entity>(txn, &seen, decision, comment, secretary)
+            .await?;
+        let decided = HistoryEvent {
+            version: created.version + 1,
+            action: decision.event(),
+            comment,
+            ..submitted_event(created.id)
+        };
+        workflow::record_event(txn, secretary, decided).await?;
+    }
+    Ok(())
+}
+
+fn submitted_event(id: Uuid) -> HistoryEvent<'static> {
+    HistoryEvent {
+        subject_kind: visits::SUBJECT_KIND,
+        subject_id: id,
+        version: 1,
+        action: "submitted",
+        comment: None,
+        snapshot: None,
+    }
+}
+
+const DEMO_SUMMARIES: [&str; 4] = [
+    "了解冬季取暖情况，帮助联系送煤",
+    "宣传医保续费政策，老人已办理",
+    "排查用电线路老化，已提醒更换",
+    "慰问独居老人，送去米面油",
+];
 
 fn new_user(name: &str, phone: &str, role: Role, branch_id: Option<Uuid>) -> NewUser {
     NewUser {

@@ -29,6 +29,7 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     pub metrics: Metrics,
     pub uploads: crate::uploads::storage::Storage,
+    pub township_settings: crate::townships::SettingsCache,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -82,6 +83,7 @@ impl Application {
             redis,
             metrics: Metrics::new()?,
             uploads,
+            township_settings: Default::default(),
         });
         let openapi = crate::http::openapi::document();
         let mut server = HttpServer::new(move || {
@@ -129,6 +131,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         scope::scope("/api/v1")
             .configure(crate::auth::routes::configure)
             .configure(crate::me::routes::configure)
+            .configure(crate::townships::routes::configure)
             .configure(crate::branches::routes::configure)
             .configure(crate::users::routes::configure)
             .configure(crate::households::routes::configure)

@@ -378,16 +378,33 @@ async fn count_households(admin: &Session) -> anyhow::Result<usize> {
 
 /// Members of the demo township who submit visits (secretaries submit too).
 const SUBMITTERS: [&str; 9] = [
-    "13800000100", "13800000101", "13800000102", "13800000110", "13800000111", "13800000112", "13800000120", "13800000121", "13800000122",
+    "13800000100",
+    "13800000101",
+    "13800000102",
+    "13800000110",
+    "13800000111",
+    "13800000112",
+    "13800000120",
+    "13800000121",
+    "13800000122",
 ];
 
 async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
-    let client = Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let mut sessions = Vec::new();
     for phone in SUBMITTERS {
         let session = Session::login(&client, base, phone).await?;
-        let households = session.json(Method::GET, "/api/v1/households?limit=100", None).await?;
-        let ids: Vec<String> = households["items"].as_array().context("no households")?.iter().filter_map(|h| h["id"].as_str().map(str::to_owned)).collect();
+        let households = session
+            .json(Method::GET, "/api/v1/households?limit=100", None)
+            .await?;
+        let ids: Vec<String> = households["items"]
+            .as_array()
+            .context("no households")?
+            .iter()
+            .filter_map(|h| h["id"].as_str().map(str::to_owned))
+            .collect();
         if ids.is_empty() {
             // The organ branch keeps no households: its members do not check in.
             continue;
@@ -417,7 +434,10 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
                 let sent = Instant::now();
                 let response = session
                     .request(Method::POST, "/api/v1/visits")
-                    .header("Idempotency-Key", format!("bench-{worker}-{n}-{}", std::process::id()))
+                    .header(
+                        "Idempotency-Key",
+                        format!("bench-{worker}-{n}-{}", std::process::id()),
+                    )
                     .json(&body)
                     .send()
                     .await;
@@ -426,7 +446,11 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
                     Err(_) => false,
                 };
                 if sent >= started + warm_up {
-                    if ok { samples.push(sent.elapsed()) } else { failures += 1 }
+                    if ok {
+                        samples.push(sent.elapsed())
+                    } else {
+                        failures += 1
+                    }
                 }
             }
             (samples, failures)
@@ -441,8 +465,13 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
     }
     let count = samples.len();
     let summary = summarise(samples);
-    println!("POST /api/v1/visits: {concurrency} clients, {seconds} s: {count} created, {failures} failed");
+    println!(
+        "POST /api/v1/visits: {concurrency} clients, {seconds} s: {count} created, {failures} failed"
+    );
     println!("throughput: {:.0} visits/s", count as f64 / seconds as f64);
-    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", summary.p50, summary.p90, summary.p99, summary.max);
+    println!(
+        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        summary.p50, summary.p90, summary.p99, summary.max
+    );
     Ok(())
 }

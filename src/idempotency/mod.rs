@@ -2,18 +2,18 @@
 //! submission with the same `Idempotency-Key` until it hears an answer; the
 //! first answer is stored with the change, in its transaction, and replayed.
 //!
-//! The key row is inserted first thing in the submitting transaction, inside a
-//! savepoint. The unique index on (user, key) makes concurrent requests with
-//! one key wait for the first to commit and then find its answer: exactly one
+//! The key row is inserted first thing in the submitting transaction (`ON
+//! CONFLICT DO NOTHING`). The unique index on (user, key) makes concurrent
+//! requests with one key wait for the first to commit and then find its answer: exactly one
 //! submission is created, enforced by the database rather than a
 //! check-then-insert race. Keys are kept for [`KEY_TTL`].
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::domain::FieldErrors;
 use crate::entities::idempotency_key;
-use crate::error::{ApiError, is_unique_violation};
+use crate::error::ApiError;
 
 /// How long an answer is kept for replay.
 pub const KEY_TTL: Duration = Duration::hours(24);
@@ -73,8 +73,9 @@ pub async fn claim(
     };
     let now = crate::db::now();
     let id = Uuid::now_v7();
-    let savepoint = txn.begin().await?;
-    let inserted = idempotency_key::ActiveModel {
+    // ON CONFLICT DO NOTHING rather than catching the violation: the
+    // transaction stays usable on PostgreSQL, with no savepoint round trips.
+    let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
         id: Set(id),
         township_id: Set(actor.township_id),
         user_id: Set(actor.user_id),
@@ -84,16 +85,19 @@ pub async fn claim(
         response_body: Set(None),
         created_at: Set(now),
         expires_at: Set(now + KEY_TTL),
-    }
-    .insert(&savepoint)
-    .await;
-    match inserted {
-        Ok(_) => {
-            savepoint.commit().await?;
-            return Ok(Claim::Fresh(Some(id)));
-        }
-        Err(err) if is_unique_violation(&err) => savepoint.rollback().await?,
-        Err(err) => return Err(err.into()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            idempotency_key::Column::UserId,
+            idempotency_key::Column::Key,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if inserted == 1 {
+        return Ok(Claim::Fresh(Some(id)));
     }
     let earlier = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::UserId.eq(actor.user_id))

@@ -1,6 +1,7 @@
 //! The township (乡党委): the tenant every row belongs to.
 
 pub mod repo;
+pub mod routes;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,5 +49,58 @@ impl From<township::Model> for TownshipView {
             settings: TownshipSettings::parse(&t.settings),
             created_at: t.created_at,
         }
+    }
+}
+
+/// Township settings as each replica last read them, for at most [`SETTINGS_TTL`]:
+/// every check-in needs its township's thresholds, and they rarely change.
+pub struct SettingsCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<Uuid, (std::time::Instant, TownshipSettings)>>,
+}
+
+/// How long a replica may act on settings another replica has changed.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for SettingsCache {
+    fn default() -> Self {
+        SettingsCache {
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl SettingsCache {
+    pub async fn get(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        township_id: Uuid,
+    ) -> Result<TownshipSettings, crate::error::ApiError> {
+        if let Some((read_at, settings)) = self.lock().get(&township_id)
+            && read_at.elapsed() < SETTINGS_TTL
+        {
+            return Ok(settings.clone());
+        }
+        let township = repo::by_id(db, township_id).await?;
+        let settings = TownshipSettings::parse(&township.settings);
+        self.lock()
+            .insert(township_id, (std::time::Instant::now(), settings.clone()));
+        Ok(settings)
+    }
+
+    /// Drops what this replica knows of a township (after changing it).
+    pub fn forget(&self, township_id: Uuid) {
+        self.lock().remove(&township_id);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<Uuid, (std::time::Instant, TownshipSettings)>,
+    > {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

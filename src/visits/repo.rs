@@ -165,7 +165,16 @@ pub async fn assess(
     if let Some(id) = check_in.visit_id {
         nearby = nearby.filter(visit::Column::Id.ne(id));
     }
-    let nearby_visits_by_member = u32::try_from(nearby.count(db).await?).unwrap_or(u32::MAX);
+    // Only whether the threshold is reached matters: read at most that many
+    // ids, so a member with thousands of visits costs no more than one with five.
+    let nearby: Vec<Uuid> = nearby
+        .select_only()
+        .column(visit::Column::Id)
+        .limit(u64::from(thresholds.burst_count))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let nearby_visits_by_member = u32::try_from(nearby.len()).unwrap_or(u32::MAX);
     let photo_seen_elsewhere = photo_seen_elsewhere(db, check_in.photos, check_in.visit_id).await?;
     let flags = thresholds.flags(&FlagInputs {
         distance_m,
@@ -331,20 +340,18 @@ pub fn not_returned() -> ApiError {
     )
 }
 
-/// Replaces the photos attached to a visit.
+/// Attaches `photos` to a new visit, in one statement.
 pub async fn attach_photos(
     db: &impl ConnectionTrait,
     actor: &Actor,
     visit_id: Uuid,
     photos: &[upload::Model],
 ) -> Result<(), ApiError> {
-    upload_attachment::Entity::delete_many()
-        .filter(upload_attachment::Column::SubjectKind.eq(SUBJECT_KIND))
-        .filter(upload_attachment::Column::SubjectId.eq(visit_id))
-        .exec(db)
-        .await?;
+    if photos.is_empty() {
+        return Ok(());
+    }
     let now = crate::db::now();
-    for photo in photos {
+    upload_attachment::Entity::insert_many(photos.iter().map(|photo| {
         upload_attachment::ActiveModel {
             id: Set(Uuid::now_v7()),
             township_id: Set(actor.township_id),
@@ -353,9 +360,19 @@ pub async fn attach_photos(
             subject_id: Set(visit_id),
             created_at: Set(now),
         }
-        .insert(db)
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Detaches every photo of a visit (before an edit attaches the new set).
+pub async fn detach_photos(db: &impl ConnectionTrait, visit_id: Uuid) -> Result<(), ApiError> {
+    upload_attachment::Entity::delete_many()
+        .filter(upload_attachment::Column::SubjectKind.eq(SUBJECT_KIND))
+        .filter(upload_attachment::Column::SubjectId.eq(visit_id))
+        .exec(db)
         .await?;
-    }
     Ok(())
 }
 

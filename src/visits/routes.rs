@@ -15,7 +15,6 @@ use crate::http::pagination::{List, PageParams};
 use crate::idempotency::{self, Claim, IdempotencyKey};
 use crate::reviews::workflow::{self, HistoryEntry, Pending};
 use crate::startup::AppState;
-use crate::townships::TownshipSettings;
 use crate::{audit, outbox};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -67,7 +66,7 @@ pub async fn create_visit(
     };
     let household = repo::household_for(&txn, &actor, content.household_id).await?;
     let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
-    let thresholds = thresholds(&txn, &actor).await?;
+    let thresholds = thresholds(&state, &txn, &actor).await?;
     let check_in = repo::CheckIn {
         visit_id: None,
         member_id: actor.user_id,
@@ -210,7 +209,7 @@ pub async fn edit_visit(
     let content = body.value.apply(VisitContent::from(&before), now)?;
     let household = repo::household_for(&txn, &actor, content.household_id).await?;
     let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
-    let thresholds = thresholds(&txn, &actor).await?;
+    let thresholds = thresholds(&state, &txn, &actor).await?;
     let check_in = repo::CheckIn {
         visit_id: Some(current.id),
         member_id: actor.user_id,
@@ -221,6 +220,7 @@ pub async fn edit_visit(
     };
     let (distance_m, flags) = repo::assess(&txn, &thresholds, &check_in).await?;
     let updated = repo::resubmit(&txn, &current, &content, distance_m, &flags, now).await?;
+    repo::detach_photos(&txn, updated.id).await?;
     repo::attach_photos(&txn, &actor, updated.id, &photos).await?;
     let view = VisitView::from(updated);
     workflow::record_event(
@@ -378,12 +378,18 @@ pub async fn visit_history(
     ))
 }
 
+/// The township's flag thresholds, read through `txn` when not cached (a
+/// second pool connection inside a transaction could starve the pool).
 async fn thresholds(
-    db: &impl sea_orm::ConnectionTrait,
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
 ) -> Result<crate::domain::QualityThresholds, ApiError> {
-    let township = crate::townships::repo::by_id(db, actor.township_id).await?;
-    Ok(TownshipSettings::parse(&township.settings).quality)
+    Ok(state
+        .township_settings
+        .get(txn, actor.township_id)
+        .await?
+        .quality)
 }
 
 /// Names of `ids` (members), for titles and exports.

@@ -194,14 +194,26 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "PATCH /visits/{id} (someone else's)",
-            make: |_, visit| (Method::PATCH, format!("/api/v1/visits/{visit}"), Some(json!({ "summary": "改" }))),
+            make: |_, visit| {
+                (
+                    Method::PATCH,
+                    format!("/api/v1/visits/{visit}"),
+                    Some(json!({ "summary": "改" })),
+                )
+            },
             member: [404, 404, 404],
             secretary: [403, 404, 404],
             admin: [403, 403, 404],
         },
         Call {
             name: "POST /visits/{id}/review",
-            make: |_, visit| (Method::POST, format!("/api/v1/visits/{visit}/review"), Some(json!({ "decision": "approve" }))),
+            make: |_, visit| {
+                (
+                    Method::POST,
+                    format!("/api/v1/visits/{visit}/review"),
+                    Some(json!({ "decision": "approve" })),
+                )
+            },
             member: [404, 404, 404],
             secretary: [200, 404, 404],
             admin: [200, 200, 404],
@@ -239,13 +251,28 @@ async fn pending_visit(app: &TestApp, branch: &Branch) -> Uuid {
         household_id: branch.households[1].id,
         kind: xianfeng::domain::VisitKind::Assistance,
         visited_at: xianfeng::db::now(),
-        location: xianfeng::domain::Location { lat: 30.0, lng: 120.0, accuracy_m: None, coord_system: Default::default() },
+        location: xianfeng::domain::Location {
+            lat: 30.0,
+            lng: 120.0,
+            accuracy_m: None,
+            coord_system: Default::default(),
+        },
         summary: "走访".into(),
         needs: Vec::new(),
         follow_up: false,
         photo_ids: Vec::new(),
     };
-    let visit = xianfeng::visits::repo::insert(&app.db, &actor, branch.branch.id, &content, None, &[], xianfeng::db::now()).await.unwrap();
+    let visit = xianfeng::visits::repo::insert(
+        &app.db,
+        &actor,
+        branch.branch.id,
+        &content,
+        None,
+        &[],
+        xianfeng::db::now(),
+    )
+    .await
+    .unwrap();
     visit.id
 }
 

@@ -756,14 +756,40 @@ async fn a_photo_with_the_same_bytes_as_another_visits_is_flagged() {
 }
 
 #[tokio::test]
-async fn flag_thresholds_are_the_townships() {
+async fn township_admins_set_the_flag_thresholds() {
     let app = spawn_app().await;
     locate_households(&app).await;
-    let mut township: xianfeng::entities::township::ActiveModel =
-        app.world.a.township.clone().into();
-    township.settings = Set(json!({ "quality": { "far_from_household_m": 5.0 } }).to_string());
-    township.update(&app.db).await.unwrap();
     let branch = &app.world.a.branches[0];
+    let strict = json!({ "settings": { "quality": { "far_from_household_m": 5.0 } } });
+
+    assert_eq!(
+        app.patch("/api/v1/township", &branch.secretary, strict.clone())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let invalid = app
+        .patch(
+            "/api/v1/township",
+            &app.world.a.admin,
+            json!({ "settings": { "quality": { "burst_count": 0 } } }),
+        )
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json_of(invalid).await["error"]["details"][0]["field"],
+        "settings.quality.burst_count"
+    );
+    let updated = json_of(
+        app.patch("/api/v1/township", &app.world.a.admin, strict)
+            .await,
+    )
+    .await;
+    assert_eq!(updated["settings"]["quality"]["far_from_household_m"], 5.0);
+    assert_eq!(
+        updated["settings"]["quality"]["burst_count"], 5,
+        "absent keys keep their defaults"
+    );
 
     let visit = check_in_ok(
         &app,
@@ -773,6 +799,11 @@ async fn flag_thresholds_are_the_townships() {
     .await;
 
     assert_eq!(visit["flags"], json!(["far_from_household"]));
+    let other_township = json_of(app.get("/api/v1/township", &app.world.b.admin).await).await;
+    assert_eq!(
+        other_township["settings"]["quality"]["far_from_household_m"],
+        500.0
+    );
 }
 
 #[tokio::test]
