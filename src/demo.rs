@@ -190,7 +190,7 @@ async fn demo_visit(
         },
         summary: DEMO_SUMMARIES[n % DEMO_SUMMARIES.len()].to_owned(),
         needs: Vec::new(),
-        follow_up: n % 2 == 0,
+        follow_up: n.is_multiple_of(2),
         photo_ids: Vec::new(),
     };
     let created = visits::insert(
