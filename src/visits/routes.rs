@@ -64,62 +64,20 @@ pub async fn create_visit(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
-    let household = repo::household_for(&txn, &actor, content.household_id).await?;
-    let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
-    let thresholds = thresholds(&state, &txn, &actor).await?;
-    let check_in = repo::CheckIn {
-        visit_id: None,
-        member_id: actor.user_id,
-        household: &household,
-        content: &content,
-        photos: &photos,
-        received_at: now,
-    };
-    let (distance_m, flags) = repo::assess(&txn, &thresholds, &check_in).await?;
+    let checked = check(&state, &txn, &actor, &content, None, now).await?;
     let created = repo::insert(
         &txn,
         &actor,
-        household.branch_id,
+        checked.household.branch_id,
         &content,
-        distance_m,
-        &flags,
+        checked.distance_m,
+        &checked.flags,
         now,
     )
     .await?;
-    repo::attach_photos(&txn, &actor, created.id, &photos).await?;
+    repo::attach_photos(&txn, &actor, created.id, &checked.photos).await?;
     let view = VisitView::from(created);
-    workflow::record_event(
-        &txn,
-        &actor,
-        workflow::HistoryEvent {
-            subject_kind: SUBJECT_KIND,
-            subject_id: view.id,
-            version: view.version,
-            action: "submitted",
-            comment: None,
-            snapshot: audit::snapshot(&view),
-        },
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        actor.township_id,
-        "visit.submitted",
-        SUBJECT_KIND,
-        view.id,
-        json!({ "branch_id": view.branch_id, "member_id": view.member_id, "household_id": view.household_id, "household": household.head_name, "kind": view.kind }),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        &actor,
-        "visit.created",
-        SUBJECT_KIND,
-        view.id,
-        None,
-        audit::snapshot(&view),
-    )
-    .await?;
+    record_submission(&txn, &actor, &view, &checked.household, None).await?;
     let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
     txn.commit().await?;
     Ok(answer)
@@ -207,54 +165,20 @@ pub async fn edit_visit(
         return Err(repo::not_returned());
     }
     let content = body.value.apply(VisitContent::from(&before), now)?;
-    let household = repo::household_for(&txn, &actor, content.household_id).await?;
-    let photos = repo::own_photos(&txn, &actor, &content.photo_ids).await?;
-    let thresholds = thresholds(&state, &txn, &actor).await?;
-    let check_in = repo::CheckIn {
-        visit_id: Some(current.id),
-        member_id: actor.user_id,
-        household: &household,
-        content: &content,
-        photos: &photos,
-        received_at: current.received_at,
-    };
-    let (distance_m, flags) = repo::assess(&txn, &thresholds, &check_in).await?;
-    let updated = repo::resubmit(&txn, &current, &content, distance_m, &flags, now).await?;
+    let checked = check(&state, &txn, &actor, &content, Some(&current), now).await?;
+    let updated = repo::resubmit(
+        &txn,
+        &current,
+        &content,
+        checked.distance_m,
+        &checked.flags,
+        now,
+    )
+    .await?;
     repo::detach_photos(&txn, updated.id).await?;
-    repo::attach_photos(&txn, &actor, updated.id, &photos).await?;
+    repo::attach_photos(&txn, &actor, updated.id, &checked.photos).await?;
     let view = VisitView::from(updated);
-    workflow::record_event(
-        &txn,
-        &actor,
-        workflow::HistoryEvent {
-            subject_kind: SUBJECT_KIND,
-            subject_id: view.id,
-            version: view.version,
-            action: "resubmitted",
-            comment: None,
-            snapshot: audit::snapshot(&view),
-        },
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        actor.township_id,
-        "visit.resubmitted",
-        SUBJECT_KIND,
-        view.id,
-        json!({ "branch_id": view.branch_id, "member_id": view.member_id, "household_id": view.household_id, "household": household.head_name, "kind": view.kind }),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        &actor,
-        "visit.resubmitted",
-        SUBJECT_KIND,
-        view.id,
-        audit::snapshot(&before),
-        audit::snapshot(&view),
-    )
-    .await?;
+    record_submission(&txn, &actor, &view, &checked.household, Some(&before)).await?;
     let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
     txn.commit().await?;
     Ok(answer)
@@ -376,6 +300,95 @@ pub async fn visit_history(
     Ok(web::Json(
         workflow::history(&state.db, actor.township_id, SUBJECT_KIND, found.id).await?,
     ))
+}
+
+/// What checking a visit's content finds: where, with what photos, how far, which flags.
+struct Checked {
+    household: crate::entities::household::Model,
+    photos: Vec<crate::entities::upload::Model>,
+    distance_m: Option<f64>,
+    flags: Vec<crate::domain::VisitFlag>,
+}
+
+/// Checks new or edited content: the household is the member's branch's, the
+/// photos are theirs; then the distance and the quality flags.
+async fn check(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    content: &VisitContent,
+    edited: Option<&visit::Model>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Checked, ApiError> {
+    let household = repo::household_for(txn, actor, content.household_id).await?;
+    let photos = repo::own_photos(txn, actor, &content.photo_ids).await?;
+    let thresholds = thresholds(state, txn, actor).await?;
+    let check_in = repo::CheckIn {
+        visit_id: edited.map(|v| v.id),
+        member_id: actor.user_id,
+        household: &household,
+        content,
+        photos: &photos,
+        received_at: edited.map_or(now, |v| v.received_at),
+    };
+    let (distance_m, flags) = repo::assess(txn, &thresholds, &check_in).await?;
+    Ok(Checked {
+        household,
+        photos,
+        distance_m,
+        flags,
+    })
+}
+
+/// The history entry, outbox event and audit row of a visit (re)submitted
+/// for review; `before` is the returned visit an edit replaced.
+async fn record_submission(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    view: &VisitView,
+    household: &crate::entities::household::Model,
+    before: Option<&VisitView>,
+) -> Result<(), ApiError> {
+    let (action, event, audited) = match before {
+        None => ("submitted", "visit.submitted", "visit.created"),
+        Some(_) => ("resubmitted", "visit.resubmitted", "visit.resubmitted"),
+    };
+    let snapshot = audit::snapshot(view);
+    let entry = workflow::HistoryEvent {
+        subject_kind: SUBJECT_KIND,
+        subject_id: view.id,
+        version: view.version,
+        action,
+        comment: None,
+        snapshot: snapshot.clone(),
+    };
+    workflow::record_event(txn, actor, entry).await?;
+    let payload = json!({
+        "branch_id": view.branch_id,
+        "member_id": view.member_id,
+        "household_id": view.household_id,
+        "household": household.head_name,
+        "kind": view.kind,
+    });
+    outbox::enqueue(
+        txn,
+        actor.township_id,
+        event,
+        SUBJECT_KIND,
+        view.id,
+        payload,
+    )
+    .await?;
+    audit::record(
+        txn,
+        actor,
+        audited,
+        SUBJECT_KIND,
+        view.id,
+        before.and_then(audit::snapshot),
+        snapshot,
+    )
+    .await
 }
 
 /// The township's flag thresholds, read through `txn` when not cached (a
