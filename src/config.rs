@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::RngCore;
 
 /// Everything the server needs to run; tests build it directly.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub bind_addr: SocketAddr,
     pub data_dir: PathBuf,
@@ -31,6 +31,21 @@ pub struct Settings {
     pub upload_store: UploadStore,
     /// Largest database pool of this replica (`DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
+}
+
+/// Everything but the signing key, which must never reach a log.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind_addr", &self.bind_addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact))
+            .field("jwt_secret", &"[redacted]")
+            .field("wechat", &self.wechat.as_ref().map(|w| &w.appid))
+            .field("upload_store", &self.upload_store)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where uploaded files are kept (`UPLOAD_STORE`).

@@ -159,6 +159,7 @@ pub async fn update_user(
 ) -> Result<web::Json<UserView>, ApiError> {
     let changes = body.into_inner().parse()?;
     let current = user_in_reach(&state.db, &actor, id.into_inner()).await?;
+    branch_fits_role(&current, &changes)?;
     let own = current.id == actor.user_id;
     if !(own && UserPatch::touches_only_own_fields(&changes)) {
         may_manage(&actor, &current)?;
@@ -253,6 +254,32 @@ async fn user_in_reach(
     id: Uuid,
 ) -> Result<user::Model, ApiError> {
     actor.find_in_reach::<user::Entity>(db, id).await
+}
+
+/// Township admins belong to no branch; members and secretaries to one.
+fn branch_fits_role(current: &user::Model, changes: &UserChanges) -> Result<(), ApiError> {
+    let role = changes
+        .role
+        .or(Role::parse(&current.role))
+        .unwrap_or(Role::Member);
+    let branch = changes.branch_id.or(current.branch_id);
+    match (role, changes.branch_id, branch) {
+        (Role::TownshipAdmin, Some(_), _) => Err(FieldErrors::single(
+            "branch_id",
+            "not_allowed",
+            "乡党委管理员不属于支部",
+            "township admins belong to no branch",
+        )
+        .into()),
+        (Role::Member | Role::Secretary, _, None) => Err(FieldErrors::single(
+            "branch_id",
+            "required",
+            "请指定所属支部",
+            "branch_id is required for members and secretaries",
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Secretaries manage the members of their branch, not fellow secretaries.

@@ -339,3 +339,41 @@ async fn a_reissued_activation_code_replaces_the_old_one() {
         .await;
     assert_eq!(by_member.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn township_admins_have_no_branch_and_members_need_one() {
+    let app = spawn_app().await;
+    let admin = &app.world.a.admin;
+    let member = &app.world.a.branches[0].members[1];
+    let branch_id = app.world.a.branches[0].branch.id;
+
+    let admin_with_branch = app
+        .patch(
+            &format!("/api/v1/users/{}", member.id),
+            admin,
+            json!({ "role": "township_admin", "branch_id": branch_id }),
+        )
+        .await;
+    let member_without_branch = app
+        .patch(
+            &format!("/api/v1/users/{}", app.world.a.admin.id),
+            admin,
+            json!({ "role": "member" }),
+        )
+        .await;
+    let promoted = app
+        .patch(
+            &format!("/api/v1/users/{}", member.id),
+            admin,
+            json!({ "role": "township_admin" }),
+        )
+        .await;
+
+    assert_eq!(admin_with_branch.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json_of(member_without_branch).await["error"]["details"][0]["field"],
+        "branch_id"
+    );
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert!(json_of(promoted).await["branch_id"].is_null());
+}
