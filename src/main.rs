@@ -72,8 +72,10 @@ async fn run() -> anyhow::Result<()> {
                 let logins = xianfeng::demo::load(&db).await?;
                 println!("{}", xianfeng::demo::describe(&logins));
             }
+            let host = settings.bind_addr.ip();
             let app = Application::build_with(settings, db).await?;
-            tracing::info!(port = app.port(), "xianfeng listening; Swagger UI at /docs");
+            let address = format!("http://{host}:{}", app.port());
+            tracing::info!("xianfeng listening on {address}; Swagger UI at {address}/docs");
             app.run_until_stopped().await?;
         }
         Command::Migrate => {

@@ -19,6 +19,9 @@ use utoipa_actix_web::AppExt;
     tags(
         (name = "auth", description = "Sign-in, WeChat binding, sessions"),
         (name = "organisation", description = "Branches, users, households and assignments (党员包户)"),
+        (name = "uploads", description = "Photos (JPEG, PNG, WebP), stripped of location, attached to submissions"),
+        (name = "visits", description = "Household visits (走访): check-ins, review (审核), history, export"),
+        (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

@@ -61,7 +61,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    xianfeng::telemetry::init("warn", xianfeng::config::LogFormat::Text);
+    xianfeng::telemetry::init("error", xianfeng::config::LogFormat::Text);
     let data_dir = std::env::temp_dir().join(format!("xianfeng-test-{}", Uuid::now_v7()));
     let database_url = fresh_database(&data_dir).await;
     let mut env: HashMap<&str, String> = HashMap::from([
