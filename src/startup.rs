@@ -74,6 +74,9 @@ impl Application {
         let wechat = settings.wechat.clone().map(WechatClient::new).transpose()?;
         let workers = settings.workers;
         let uploads = crate::uploads::storage::Storage::from_settings(&settings)?;
+        // Until the Redis relay exists, every replica delivers in process; the
+        // inbox is unique per event and recipient, so replicas never double up.
+        crate::notifications::delivery::spawn(db.clone());
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),
@@ -137,7 +140,8 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::households::routes::configure)
             .configure(crate::uploads::routes::configure)
             .configure(crate::visits::routes::configure)
-            .configure(crate::reviews::routes::configure),
+            .configure(crate::reviews::routes::configure)
+            .configure(crate::notifications::routes::configure),
     );
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::Actor;
 use crate::domain::Role;
-use crate::entities::{assignment, branch, household, user, visit};
+use crate::entities::{assignment, branch, household, notification, user, visit};
 use crate::error::ApiError;
 
 /// What a caller wants to do, for the permission check.
@@ -159,6 +159,15 @@ impl Actor {
         } else {
             Err(ApiError::Forbidden)
         }
+    }
+}
+
+impl Actor {
+    /// The caller's own notifications: nobody reads another's inbox.
+    pub fn inbox(&self) -> Select<notification::Entity> {
+        notification::Entity::find()
+            .filter(notification::Column::TownshipId.eq(self.township_id))
+            .filter(notification::Column::RecipientId.eq(self.user_id))
     }
 }
 

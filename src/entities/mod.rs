@@ -6,6 +6,7 @@ pub mod audit_log;
 pub mod branch;
 pub mod household;
 pub mod idempotency_key;
+pub mod notification;
 pub mod outbox_event;
 pub mod refresh_token;
 pub mod submission_event;

@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt;
         (name = "uploads", description = "Photos (JPEG, PNG, WebP), stripped of location, attached to submissions"),
         (name = "visits", description = "Household visits (走访): check-ins, review (审核), history, export"),
         (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
+        (name = "notifications", description = "The in-app inbox"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

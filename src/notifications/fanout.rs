@@ -1,0 +1,145 @@
+//! Who is told about an event, and what they read (SPEC §6): a new submission
+//! goes to the branch's secretaries other than its author (the township admins
+//! when there is none); a decision goes to the submitter.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::domain::{ReviewDecision, Role, VisitKind};
+use crate::entities::{household, outbox_event, user};
+use crate::error::ApiError;
+
+/// One inbox entry to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub recipient_id: Uuid,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Submitted {
+    branch_id: Uuid,
+    member_id: Uuid,
+    #[serde(default)]
+    household: String,
+    kind: Option<VisitKind>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reviewed {
+    member_id: Uuid,
+    household_id: Option<Uuid>,
+    decision: ReviewDecision,
+    comment: Option<String>,
+}
+
+/// The inbox entries an event makes; none for kinds that notify nobody.
+pub async fn messages_for(
+    db: &impl ConnectionTrait,
+    event: &outbox_event::Model,
+) -> Result<Vec<Message>, ApiError> {
+    match event.kind.as_str() {
+        "visit.submitted" | "visit.resubmitted" => {
+            let Ok(submitted) = serde_json::from_value::<Submitted>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let author = name_of(db, submitted.member_id).await?;
+            let again = if event.kind == "visit.resubmitted" {
+                "修改后重新提交了"
+            } else {
+                "提交了"
+            };
+            let kind = submitted
+                .kind
+                .map(|k| format!("（{}）", k.label()))
+                .unwrap_or_default();
+            let body = format!(
+                "党员{author}{again}走访记录：{}户{kind}",
+                submitted.household
+            );
+            let recipients = reviewers_of(
+                db,
+                event.township_id,
+                submitted.branch_id,
+                submitted.member_id,
+            )
+            .await?;
+            Ok(recipients
+                .into_iter()
+                .map(|recipient_id| Message {
+                    recipient_id,
+                    title: "新的走访记录待审核".into(),
+                    body: body.clone(),
+                })
+                .collect())
+        }
+        "visit.reviewed" => {
+            let Ok(reviewed) = serde_json::from_value::<Reviewed>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let household = match reviewed.household_id {
+                Some(id) => household::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|h| h.head_name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let (title, outcome) = match reviewed.decision {
+                ReviewDecision::Approve => ("走访记录已通过", "已通过审核"),
+                ReviewDecision::Return => ("走访记录被退回", "被退回，请修改后重新提交"),
+                ReviewDecision::Reject => ("走访记录未通过", "未通过审核"),
+            };
+            let reason = reviewed
+                .comment
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("。意见：{c}"))
+                .unwrap_or_default();
+            Ok(vec![Message {
+                recipient_id: reviewed.member_id,
+                title: title.into(),
+                body: format!("您对{household}户的走访记录{outcome}{reason}"),
+            }])
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The branch's active secretaries other than the author; failing those, the
+/// township's active admins.
+async fn reviewers_of(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+    branch_id: Uuid,
+    author_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    let active = || {
+        user::Entity::find()
+            .filter(user::Column::TownshipId.eq(township_id))
+            .filter(user::Column::Active.eq(true))
+            .filter(user::Column::Id.ne(author_id))
+    };
+    let secretaries = active()
+        .filter(user::Column::BranchId.eq(branch_id))
+        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
+        .all(db)
+        .await?;
+    if !secretaries.is_empty() {
+        return Ok(secretaries.into_iter().map(|u| u.id).collect());
+    }
+    let admins = active()
+        .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
+        .all(db)
+        .await?;
+    Ok(admins.into_iter().map(|u| u.id).collect())
+}
+
+async fn name_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<String, ApiError> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default())
+}
