@@ -165,3 +165,12 @@ impl Claim {
             .body(json))
     }
 }
+
+/// Deletes keys past their expiry; answers how many.
+pub async fn sweep_expired(db: &sea_orm::DatabaseConnection) -> Result<u64, ApiError> {
+    let swept = idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::ExpiresAt.lt(crate::db::now()))
+        .exec(db)
+        .await?;
+    Ok(swept.rows_affected)
+}

@@ -98,10 +98,23 @@ async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result
     Ok(())
 }
 
-/// Runs the notifier until the process ends.
+/// How often spent idempotency keys are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Runs the notifier until the process ends; it also sweeps expired
+/// idempotency keys now and then, so the table holds about a day of keys.
 pub fn spawn(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                match crate::idempotency::sweep_expired(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(keys = n, "expired idempotency keys swept"),
+                    Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
+                }
+            }
             match deliver_pending(&db).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}

@@ -1021,3 +1021,34 @@ async fn the_csv_export_has_a_bom_chinese_headers_and_the_filtered_rows() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn expired_idempotency_keys_are_swept_and_live_ones_kept() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let body = check_in_body(branch.households[0].id);
+    check_in_with_key(&app, &branch.members[0], "old-key", &body).await;
+    check_in_with_key(&app, &branch.members[0], "new-key", &body).await;
+    use sea_orm::sea_query::Expr;
+    xianfeng::entities::idempotency_key::Entity::update_many()
+        .col_expr(
+            xianfeng::entities::idempotency_key::Column::ExpiresAt,
+            Expr::value(Utc::now() - Duration::hours(1)),
+        )
+        .filter(xianfeng::entities::idempotency_key::Column::Key.eq("old-key"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let swept = xianfeng::idempotency::sweep_expired(&app.db).await.unwrap();
+
+    assert_eq!(swept, 1);
+    let left: Vec<String> = xianfeng::entities::idempotency_key::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    assert_eq!(left, ["new-key"]);
+}
