@@ -74,9 +74,15 @@ impl Application {
         let wechat = settings.wechat.clone().map(WechatClient::new).transpose()?;
         let workers = settings.workers;
         let uploads = crate::uploads::storage::Storage::from_settings(&settings)?;
-        // Until the Redis relay exists, every replica delivers in process; the
-        // inbox is unique per event and recipient, so replicas never double up.
-        crate::notifications::delivery::spawn(db.clone());
+        let streams =
+            settings
+                .redis_url
+                .clone()
+                .map(|url| crate::notifications::stream::StreamSettings {
+                    url,
+                    prefix: settings.redis_prefix.clone(),
+                });
+        crate::notifications::delivery::start(db.clone(), streams);
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),

@@ -1,6 +1,7 @@
-//! The in-process notifier (the embedded default): it reads undelivered
-//! outbox events and writes their inbox entries. An event is marked delivered
-//! in the transaction that writes its entries, and entries are unique per
+//! Delivering outbox events to the in-app inbox. In process (the embedded
+//! default) an event is marked delivered in the transaction that writes its
+//! entries; through Redis ([`super::stream`]) the relay marks it when it is on
+//! the stream and a worker writes the entries. Either way the entries are unique per
 //! event and recipient, so a crash or a second worker never shows a
 //! notification twice.
 
@@ -8,8 +9,8 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -38,18 +39,7 @@ pub async fn deliver_pending(db: &DatabaseConnection) -> Result<usize, ApiError>
     for event in events {
         if let Err(err) = deliver(db, &event).await {
             tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
-            outbox_event::Entity::update_many()
-                .col_expr(
-                    outbox_event::Column::Attempts,
-                    Expr::col(outbox_event::Column::Attempts).add(1),
-                )
-                .col_expr(
-                    outbox_event::Column::LastError,
-                    Expr::value(err.to_string()),
-                )
-                .filter(outbox_event::Column::Id.eq(event.id))
-                .exec(db)
-                .await?;
+            record_failure(db, event.id, &err.to_string()).await?;
         }
     }
     Ok(count)
@@ -57,35 +47,7 @@ pub async fn deliver_pending(db: &DatabaseConnection) -> Result<usize, ApiError>
 
 async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result<(), ApiError> {
     let txn = crate::db::begin_write(db).await?;
-    let messages = fanout::messages_for(&txn, event).await?;
-    if !messages.is_empty() {
-        let now = crate::db::now();
-        notification::Entity::insert_many(messages.into_iter().map(|m| {
-            notification::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                township_id: Set(event.township_id),
-                recipient_id: Set(m.recipient_id),
-                event_id: Set(event.id),
-                kind: Set(event.kind.clone()),
-                title: Set(m.title),
-                body: Set(m.body),
-                subject_kind: Set(event.subject_kind.clone()),
-                subject_id: Set(event.subject_id),
-                created_at: Set(now),
-                read_at: Set(None),
-            }
-        }))
-        .on_conflict(
-            OnConflict::columns([
-                notification::Column::EventId,
-                notification::Column::RecipientId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
+    write_inbox(&txn, event).await?;
     outbox_event::Entity::update_many()
         .col_expr(
             outbox_event::Column::RelayedAt,
@@ -98,23 +60,94 @@ async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result
     Ok(())
 }
 
+/// Writes an event's inbox entries; an entry already there is left as it is.
+/// The one delivery step both transports share.
+pub async fn write_inbox(
+    db: &impl ConnectionTrait,
+    event: &outbox_event::Model,
+) -> Result<(), ApiError> {
+    let messages = fanout::messages_for(db, event).await?;
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let now = crate::db::now();
+    notification::Entity::insert_many(messages.into_iter().map(|m| notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        township_id: Set(event.township_id),
+        recipient_id: Set(m.recipient_id),
+        event_id: Set(event.id),
+        kind: Set(event.kind.clone()),
+        title: Set(m.title),
+        body: Set(m.body),
+        subject_kind: Set(event.subject_kind.clone()),
+        subject_id: Set(event.subject_id),
+        created_at: Set(now),
+        read_at: Set(None),
+    }))
+    .on_conflict(
+        OnConflict::columns([
+            notification::Column::EventId,
+            notification::Column::RecipientId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Counts a failed attempt on an event, with the reason.
+pub async fn record_failure(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+    reason: &str,
+) -> Result<i32, ApiError> {
+    outbox_event::Entity::update_many()
+        .col_expr(
+            outbox_event::Column::Attempts,
+            Expr::col(outbox_event::Column::Attempts).add(1),
+        )
+        .col_expr(
+            outbox_event::Column::LastError,
+            Expr::value(reason.to_owned()),
+        )
+        .filter(outbox_event::Column::Id.eq(event_id))
+        .exec(db)
+        .await?;
+    Ok(outbox_event::Entity::find_by_id(event_id)
+        .one(db)
+        .await?
+        .map_or(MAX_ATTEMPTS, |e| e.attempts))
+}
+
 /// How often spent idempotency keys are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// Runs the notifier until the process ends; it also sweeps expired
-/// idempotency keys now and then, so the table holds about a day of keys.
-pub fn spawn(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
+/// Starts the notifier (through Redis Streams when `redis` is configured, in
+/// process otherwise) and the sweeper of expired idempotency keys.
+pub fn start(db: DatabaseConnection, redis: Option<super::stream::StreamSettings>) {
+    let sweeper = db.clone();
     tokio::spawn(async move {
-        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
-            if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
-                last_sweep = Some(std::time::Instant::now());
-                match crate::idempotency::sweep_expired(&db).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(keys = n, "expired idempotency keys swept"),
-                    Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
-                }
+            match crate::idempotency::sweep_expired(&sweeper).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "expired idempotency keys swept"),
+                Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
             }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    });
+    match redis {
+        Some(settings) => super::stream::spawn(db, settings),
+        None => spawn(db),
+    }
+}
+
+/// Runs the in-process notifier until the process ends.
+fn spawn(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        loop {
             match deliver_pending(&db).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
@@ -122,5 +155,5 @@ pub fn spawn(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
             }
             tokio::time::sleep(IDLE).await;
         }
-    })
+    });
 }

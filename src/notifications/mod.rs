@@ -4,3 +4,4 @@
 pub mod delivery;
 pub mod fanout;
 pub mod routes;
+pub mod stream;

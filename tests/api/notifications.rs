@@ -236,3 +236,73 @@ async fn delivering_an_event_again_never_shows_it_twice() {
         1
     );
 }
+
+/// Through Redis only: an entry a dead consumer read and never acknowledged
+/// is taken over by a live worker and delivered.
+#[tokio::test]
+async fn a_dead_consumers_entries_are_reclaimed() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        return;
+    };
+    use xianfeng::notifications::stream::{self, StreamSettings};
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    // A stream of its own, so the app's worker does not take the entry first.
+    let settings = StreamSettings {
+        url: url.clone(),
+        prefix: format!("xftest-reclaim:{}", uuid::Uuid::now_v7()),
+    };
+    let mut conn = stream::connect(&url).await.unwrap();
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+    inbox_of(&app, &branch.secretary, 1).await;
+    let event = outbox_event::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    notification::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    stream::ensure_group(&mut conn, &settings).await.unwrap();
+    let _: String = redis::AsyncCommands::xadd(
+        &mut conn,
+        settings.stream(),
+        "*",
+        &[("event_id", event.id.to_string())],
+    )
+    .await
+    .unwrap();
+    // The dead consumer reads the entry and never acknowledges it.
+    let _: redis::streams::StreamReadReply = redis::AsyncCommands::xread_options(
+        &mut conn,
+        &[settings.stream()],
+        &[">"],
+        &redis::streams::StreamReadOptions::default()
+            .group(stream::GROUP, "dead-consumer")
+            .count(10),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let handled = stream::consume_once(&app.db, &mut conn, &settings, "live-consumer", 10)
+        .await
+        .unwrap();
+
+    assert_eq!(handled, 1);
+    assert_eq!(
+        notification::Entity::find().count(&app.db).await.unwrap(),
+        1
+    );
+    let pending: redis::streams::StreamPendingReply =
+        redis::AsyncCommands::xpending(&mut conn, settings.stream(), stream::GROUP)
+            .await
+            .unwrap();
+    assert_eq!(pending.count(), 0, "acknowledged after delivery");
+}

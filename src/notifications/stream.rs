@@ -1,0 +1,278 @@
+//! Notifications through Redis Streams (SPEC §6), for replicas.
+//!
+//! A relay moves outbox events onto `{prefix}:notifications` (capped with
+//! `MAXLEN ~`) and marks them relayed, in one transaction that locks its rows
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so relays on several replicas
+//! never move one event twice. Workers in the consumer group `notifier` read
+//! with `XREADGROUP`, write the inbox entries (unique per event and
+//! recipient), then `XACK`. Entries a dead consumer left pending are taken
+//! over with `XAUTOCLAIM`; after [`super::delivery::MAX_ATTEMPTS`] failures an
+//! entry goes to `{prefix}:notifications:dead` with the reason.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{
+    StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamMaxlen, StreamReadOptions,
+    StreamReadReply,
+};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::delivery::{self, MAX_ATTEMPTS};
+use crate::entities::outbox_event;
+use crate::error::ApiError;
+
+/// The consumer group of the notification workers.
+pub const GROUP: &str = "notifier";
+/// About how many entries the stream keeps.
+const STREAM_CAP: usize = 100_000;
+const BATCH: usize = 100;
+/// Pending entries idle this long belong to a dead consumer and are taken over.
+const RECLAIM_IDLE_MS: usize = 30_000;
+
+/// Where the streams are.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl StreamSettings {
+    pub fn stream(&self) -> String {
+        format!("{}:notifications", self.prefix)
+    }
+
+    pub fn dead(&self) -> String {
+        format!("{}:notifications:dead", self.prefix)
+    }
+}
+
+/// Starts the relay and one worker, each on a connection of its own (a
+/// blocking `XREADGROUP` must not hold up other commands).
+pub fn spawn(db: DatabaseConnection, settings: StreamSettings) {
+    let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
+    let relay_db = db.clone();
+    let relay_settings = settings.clone();
+    tokio::spawn(async move {
+        let mut conn = connect_until_up(&relay_settings.url).await;
+        loop {
+            match relay_pending(&relay_db, &mut conn, &relay_settings).await {
+                Ok(n) if n == BATCH => continue,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "notification relay failed; retrying"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    tokio::spawn(async move {
+        let mut conn = connect_until_up(&settings.url).await;
+        loop {
+            if let Err(err) = ensure_group(&mut conn, &settings).await {
+                tracing::warn!(error = %err, "notification stream unreachable; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            if let Err(err) =
+                consume_once(&db, &mut conn, &settings, &consumer, RECLAIM_IDLE_MS).await
+            {
+                tracing::warn!(error = %err, "notification worker failed; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    });
+}
+
+async fn connect_until_up(url: &str) -> ConnectionManager {
+    loop {
+        match connect(url).await {
+            Ok(conn) => return conn,
+            Err(err) => {
+                tracing::warn!(error = %err, "notifier: Redis unreachable; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// A connection whose response timeout outlasts the worker's blocking read.
+pub async fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    ConnectionManager::new_with_config(redis::Client::open(url)?, config).await
+}
+
+/// Creates the consumer group (from the start of the stream) unless it exists.
+pub async fn ensure_group(
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+) -> redis::RedisResult<()> {
+    let created: redis::RedisResult<()> = conn
+        .xgroup_create_mkstream(settings.stream(), GROUP, "0")
+        .await;
+    match created {
+        Err(err) if err.code() == Some("BUSYGROUP") => Ok(()),
+        other => other,
+    }
+}
+
+/// Moves one batch of outbox events onto the stream; answers how many.
+pub async fn relay_pending(
+    db: &DatabaseConnection,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+) -> Result<usize, ApiError> {
+    // A plain read first: an idle relay takes no write lock.
+    let any: Option<Uuid> = outbox_event::Entity::find()
+        .filter(outbox_event::Column::RelayedAt.is_null())
+        .select_only()
+        .column(outbox_event::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let mut pending = outbox_event::Entity::find()
+        .filter(outbox_event::Column::RelayedAt.is_null())
+        .order_by_asc(outbox_event::Column::CreatedAt)
+        .order_by_asc(outbox_event::Column::Id)
+        .limit(BATCH as u64);
+    if db.get_database_backend() == DbBackend::Postgres {
+        pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let events = pending.all(&txn).await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut pipe = redis::pipe();
+    for event in &events {
+        pipe.xadd_maxlen(
+            settings.stream(),
+            StreamMaxlen::Approx(STREAM_CAP),
+            "*",
+            &[
+                ("event_id", event.id.to_string()),
+                ("kind", event.kind.clone()),
+            ],
+        )
+        .ignore();
+    }
+    pipe.query_async::<()>(conn)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    outbox_event::Entity::update_many()
+        .col_expr(
+            outbox_event::Column::RelayedAt,
+            Expr::value(crate::db::now()),
+        )
+        .filter(outbox_event::Column::Id.is_in(events.iter().map(|e| e.id)))
+        .exec(&txn)
+        .await?;
+    // Committed after XADD: a crash in between relays again, and the inbox
+    // write is idempotent on the event id, so nobody sees it twice.
+    txn.commit().await?;
+    Ok(events.len())
+}
+
+/// Takes over entries idle longer than `reclaim_idle_ms`, reads new ones, and
+/// delivers them; answers how many entries were handled.
+pub async fn consume_once(
+    db: &DatabaseConnection,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+    consumer: &str,
+    reclaim_idle_ms: usize,
+) -> Result<usize, ApiError> {
+    let stream = settings.stream();
+    let reclaimed: StreamAutoClaimReply = conn
+        .xautoclaim_options(
+            &stream,
+            GROUP,
+            consumer,
+            reclaim_idle_ms,
+            "0-0",
+            StreamAutoClaimOptions::default().count(BATCH),
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut options = StreamReadOptions::default()
+        .group(GROUP, consumer)
+        .count(BATCH);
+    if reclaimed.claimed.is_empty() {
+        // Wait for new entries only when there is nothing to catch up on.
+        options = options.block(1000);
+    }
+    let read: StreamReadReply = conn
+        .xread_options(&[&stream], &[">"], &options)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let entries: Vec<StreamId> = reclaimed
+        .claimed
+        .into_iter()
+        .chain(read.keys.into_iter().flat_map(|k| k.ids))
+        .collect();
+    let handled = entries.len();
+    for entry in entries {
+        handle(db, conn, settings, &entry).await?;
+    }
+    Ok(handled)
+}
+
+async fn handle(
+    db: &DatabaseConnection,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+    entry: &StreamId,
+) -> Result<(), ApiError> {
+    let event_id: Option<Uuid> = entry
+        .get::<String>("event_id")
+        .and_then(|id| id.parse().ok());
+    let event = match event_id {
+        Some(id) => outbox_event::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let outcome = match &event {
+        Some(event) => delivery::write_inbox(db, event)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Err("no such outbox event".to_owned()),
+    };
+    if let Err(reason) = outcome {
+        let attempts = match event_id {
+            Some(id) => delivery::record_failure(db, id, &reason).await?,
+            None => MAX_ATTEMPTS,
+        };
+        tracing::warn!(entry = %entry.id, attempts, reason, "notification delivery failed");
+        if attempts < MAX_ATTEMPTS {
+            // Left pending: XAUTOCLAIM brings it back after the idle time.
+            return Ok(());
+        }
+        let _: String = conn
+            .xadd(
+                settings.dead(),
+                "*",
+                &[
+                    ("entry", entry.id.as_str()),
+                    (
+                        "event_id",
+                        &event_id.map(|i| i.to_string()).unwrap_or_default(),
+                    ),
+                    ("reason", reason.as_str()),
+                ],
+            )
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    let _: i64 = conn
+        .xack(settings.stream(), GROUP, &[&entry.id])
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(())
+}
