@@ -14,6 +14,17 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_size: IntGauge,
     pool_idle: IntGauge,
+    outbox_pending: IntGauge,
+    notifications_dead: IntGauge,
+}
+
+/// The notification pipeline as read at scrape time.
+pub struct NotificationBacklog {
+    /// Outbox events not yet delivered (or, with Redis, not yet on the stream).
+    pub pending: i64,
+    /// Events given up on: the dead-letter stream's length with Redis, events
+    /// out of attempts without.
+    pub dead: i64,
 }
 
 impl Metrics {
@@ -42,12 +53,24 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
+        let outbox_pending = IntGauge::new(
+            "outbox_pending_events",
+            "Outbox events waiting for delivery",
+        )?;
+        let notifications_dead = IntGauge::new(
+            "notifications_dead_letters",
+            "Notification events given up on",
+        )?;
+        registry.register(Box::new(outbox_pending.clone()))?;
+        registry.register(Box::new(notifications_dead.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
             pool_size,
             pool_idle,
+            outbox_pending,
+            notifications_dead,
         })
     }
 
@@ -60,8 +83,14 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The Prometheus text exposition, with pool gauges read now.
-    pub fn render(&self, db: &DatabaseConnection) -> anyhow::Result<String> {
+    /// The Prometheus text exposition, with pool and pipeline gauges read now.
+    pub fn render(
+        &self,
+        db: &DatabaseConnection,
+        backlog: NotificationBacklog,
+    ) -> anyhow::Result<String> {
+        self.outbox_pending.set(backlog.pending);
+        self.notifications_dead.set(backlog.dead);
         let (size, idle) = pool_stats(db);
         self.pool_size.set(size);
         self.pool_idle.set(idle);

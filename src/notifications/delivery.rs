@@ -157,3 +157,35 @@ fn spawn(db: DatabaseConnection) {
         }
     });
 }
+
+/// How many events wait, and how many were given up on, for `/metrics`.
+pub async fn backlog(
+    db: &DatabaseConnection,
+    redis: Option<redis::aio::ConnectionManager>,
+    prefix: &str,
+) -> Result<crate::http::metrics::NotificationBacklog, ApiError> {
+    use sea_orm::PaginatorTrait;
+    let pending = outbox_event::Entity::find()
+        .filter(outbox_event::Column::RelayedAt.is_null())
+        .filter(outbox_event::Column::Attempts.lt(MAX_ATTEMPTS))
+        .count(db)
+        .await?;
+    let dead = match redis {
+        Some(mut conn) => {
+            let dead_stream = format!("{prefix}:notifications:dead");
+            let length: redis::RedisResult<u64> =
+                redis::AsyncCommands::xlen(&mut conn, dead_stream).await;
+            length.unwrap_or_default()
+        }
+        None => {
+            outbox_event::Entity::find()
+                .filter(outbox_event::Column::Attempts.gte(MAX_ATTEMPTS))
+                .count(db)
+                .await?
+        }
+    };
+    Ok(crate::http::metrics::NotificationBacklog {
+        pending: i64::try_from(pending).unwrap_or(i64::MAX),
+        dead: i64::try_from(dead).unwrap_or(i64::MAX),
+    })
+}

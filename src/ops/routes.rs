@@ -77,7 +77,13 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String), (status = 500, body = ErrorBody)))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state.metrics.render(&state.db)?;
+    let backlog = crate::notifications::delivery::backlog(
+        &state.db,
+        state.redis.clone(),
+        &state.settings.redis_prefix,
+    )
+    .await?;
+    let text = state.metrics.render(&state.db, backlog)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

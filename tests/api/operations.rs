@@ -47,6 +47,16 @@ async fn metrics_count_requests_by_route_and_status() {
     );
     assert!(text.contains("xianfeng_http_request_duration_seconds_bucket"));
     assert!(text.contains("xianfeng_db_pool_connections"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("xianfeng_outbox_pending_events ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "xianfeng_notifications_dead_letters 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -124,4 +134,45 @@ async fn every_documented_path_is_routed() {
             );
         }
     }
+}
+
+/// In process (no Redis), an event out of attempts counts as a dead letter.
+#[tokio::test]
+async fn metrics_count_events_given_up_on() {
+    if std::env::var("TEST_REDIS_URL").is_ok() {
+        return;
+    }
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    xianfeng::entities::outbox_event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        township_id: Set(app.world.a.township.id),
+        kind: Set("visit.submitted".into()),
+        subject_kind: Set("visit".into()),
+        subject_id: Set(uuid::Uuid::now_v7()),
+        payload: Set(serde_json::json!({})),
+        created_at: Set(chrono::Utc::now()),
+        relayed_at: Set(None),
+        attempts: Set(xianfeng::notifications::delivery::MAX_ATTEMPTS),
+        last_error: Set(Some("unreadable payload".into())),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert!(
+        text.lines()
+            .any(|l| l == "xianfeng_notifications_dead_letters 1"),
+        "{text}"
+    );
 }
