@@ -95,6 +95,12 @@ pub struct WechatSettings {
     pub secret: String,
     /// Base of the WeChat API; configurable so tests run a local fake.
     pub api_base: String,
+    /// Subscribe-message template for "a submission awaits your review"
+    /// (`WECHAT_TEMPLATE_SUBMITTED`); unset: not sent.
+    pub template_submitted: Option<String>,
+    /// Subscribe-message template for "your submission was decided"
+    /// (`WECHAT_TEMPLATE_REVIEWED`); unset: not sent.
+    pub template_reviewed: Option<String>,
 }
 
 /// How many failed logins are allowed before 429 (SPEC §4).
@@ -201,6 +207,8 @@ impl Settings {
                 secret,
                 api_base: lookup("WECHAT_API_BASE")
                     .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+                template_submitted: lookup("WECHAT_TEMPLATE_SUBMITTED"),
+                template_reviewed: lookup("WECHAT_TEMPLATE_REVIEWED"),
             }),
             (Some(_), None) => {
                 return Err(bad("WECHAT_SECRET", "required when WECHAT_APPID is set"));

@@ -82,7 +82,7 @@ impl Application {
                     url,
                     prefix: settings.redis_prefix.clone(),
                 });
-        crate::notifications::delivery::start(db.clone(), streams);
+        crate::notifications::delivery::start(db.clone(), streams, wechat.clone());
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),

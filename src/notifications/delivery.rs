@@ -15,7 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::fanout;
-use crate::entities::{notification, outbox_event};
+use crate::auth::wechat::{Template, WechatClient};
+use crate::entities::{notification, outbox_event, user};
 use crate::error::ApiError;
 
 /// Events read per round.
@@ -26,7 +27,10 @@ pub const MAX_ATTEMPTS: i32 = 10;
 const IDLE: Duration = Duration::from_millis(250);
 
 /// Delivers one batch of pending events; answers how many were handled.
-pub async fn deliver_pending(db: &DatabaseConnection) -> Result<usize, ApiError> {
+pub async fn deliver_pending(
+    db: &DatabaseConnection,
+    wechat: Option<&WechatClient>,
+) -> Result<usize, ApiError> {
     let events = outbox_event::Entity::find()
         .filter(outbox_event::Column::RelayedAt.is_null())
         .filter(outbox_event::Column::Attempts.lt(MAX_ATTEMPTS))
@@ -37,7 +41,7 @@ pub async fn deliver_pending(db: &DatabaseConnection) -> Result<usize, ApiError>
         .await?;
     let count = events.len();
     for event in events {
-        if let Err(err) = deliver(db, &event).await {
+        if let Err(err) = deliver(db, wechat, &event).await {
             tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
             record_failure(db, event.id, &err.to_string()).await?;
         }
@@ -45,9 +49,13 @@ pub async fn deliver_pending(db: &DatabaseConnection) -> Result<usize, ApiError>
     Ok(count)
 }
 
-async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result<(), ApiError> {
+async fn deliver(
+    db: &DatabaseConnection,
+    wechat: Option<&WechatClient>,
+    event: &outbox_event::Model,
+) -> Result<(), ApiError> {
     let txn = crate::db::begin_write(db).await?;
-    write_inbox(&txn, event).await?;
+    let written = write_inbox(&txn, event).await?;
     outbox_event::Entity::update_many()
         .col_expr(
             outbox_event::Column::RelayedAt,
@@ -57,6 +65,7 @@ async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    push_to_wechat(db, wechat, &written).await;
     Ok(())
 }
 
@@ -65,24 +74,26 @@ async fn deliver(db: &DatabaseConnection, event: &outbox_event::Model) -> Result
 pub async fn write_inbox(
     db: &impl ConnectionTrait,
     event: &outbox_event::Model,
-) -> Result<(), ApiError> {
+) -> Result<Vec<notification::Model>, ApiError> {
     let messages = fanout::messages_for(db, event).await?;
     if messages.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let now = crate::db::now();
-    notification::Entity::insert_many(messages.into_iter().map(|m| notification::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        township_id: Set(event.township_id),
-        recipient_id: Set(m.recipient_id),
-        event_id: Set(event.id),
-        kind: Set(event.kind.clone()),
-        title: Set(m.title),
-        body: Set(m.body),
-        subject_kind: Set(event.subject_kind.clone()),
-        subject_id: Set(event.subject_id),
-        created_at: Set(now),
-        read_at: Set(None),
+    let inserted = notification::Entity::insert_many(messages.into_iter().map(|m| {
+        notification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            township_id: Set(event.township_id),
+            recipient_id: Set(m.recipient_id),
+            event_id: Set(event.id),
+            kind: Set(event.kind.clone()),
+            title: Set(m.title),
+            body: Set(m.body),
+            subject_kind: Set(event.subject_kind.clone()),
+            subject_id: Set(event.subject_id),
+            created_at: Set(now),
+            read_at: Set(None),
+        }
     }))
     .on_conflict(
         OnConflict::columns([
@@ -92,9 +103,62 @@ pub async fn write_inbox(
         .do_nothing()
         .to_owned(),
     )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    .exec_with_returning(db)
+    .await;
+    // Only the entries this call wrote: one already there was told before.
+    match inserted {
+        Ok(written) => Ok(written),
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(Vec::new()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Sends the subscribe message of each new entry whose recipient has bound
+/// WeChat. Best effort, after the inbox is committed: a failed send is
+/// logged, never retried, and never stops delivery.
+pub async fn push_to_wechat(
+    db: &DatabaseConnection,
+    wechat: Option<&WechatClient>,
+    written: &[notification::Model],
+) {
+    let Some(wechat) = wechat else {
+        return;
+    };
+    for entry in written {
+        let template = match entry.kind.as_str() {
+            "visit.submitted" | "visit.resubmitted" => Template::Submitted,
+            "visit.reviewed" => Template::Reviewed,
+            _ => continue,
+        };
+        if !wechat.sends(template) {
+            continue;
+        }
+        let openid = match user::Entity::find_by_id(entry.recipient_id).one(db).await {
+            Ok(Some(user)) => user.wechat_openid,
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "wechat push: recipient unreadable");
+                None
+            }
+        };
+        let Some(openid) = openid else {
+            continue;
+        };
+        let page = format!("pages/notifications/index?id={}", entry.id);
+        if let Err(err) = wechat
+            .send(
+                template,
+                &openid,
+                &entry.title,
+                &entry.body,
+                entry.created_at,
+                &page,
+            )
+            .await
+        {
+            tracing::warn!(notification = %entry.id, error = %err, "wechat subscribe message not sent");
+        }
+    }
 }
 
 /// Counts a failed attempt on an event, with the reason.
@@ -126,7 +190,11 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// Starts the notifier (through Redis Streams when `redis` is configured, in
 /// process otherwise) and the sweeper of expired idempotency keys.
-pub fn start(db: DatabaseConnection, redis: Option<super::stream::StreamSettings>) {
+pub fn start(
+    db: DatabaseConnection,
+    redis: Option<super::stream::StreamSettings>,
+    wechat: Option<WechatClient>,
+) {
     let sweeper = db.clone();
     tokio::spawn(async move {
         loop {
@@ -139,16 +207,16 @@ pub fn start(db: DatabaseConnection, redis: Option<super::stream::StreamSettings
         }
     });
     match redis {
-        Some(settings) => super::stream::spawn(db, settings),
-        None => spawn(db),
+        Some(settings) => super::stream::spawn(db, settings, wechat),
+        None => spawn(db, wechat),
     }
 }
 
 /// Runs the in-process notifier until the process ends.
-fn spawn(db: DatabaseConnection) {
+fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>) {
     tokio::spawn(async move {
         loop {
-            match deliver_pending(&db).await {
+            match deliver_pending(&db, wechat.as_ref()).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notifier: outbox unreadable"),

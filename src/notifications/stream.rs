@@ -24,6 +24,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::delivery::{self, MAX_ATTEMPTS};
+use crate::auth::wechat::WechatClient;
 use crate::entities::outbox_event;
 use crate::error::ApiError;
 
@@ -54,7 +55,7 @@ impl StreamSettings {
 
 /// Starts the relay and one worker, each on a connection of its own (a
 /// blocking `XREADGROUP` must not hold up other commands).
-pub fn spawn(db: DatabaseConnection, settings: StreamSettings) {
+pub fn spawn(db: DatabaseConnection, settings: StreamSettings, wechat: Option<WechatClient>) {
     let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
     let relay_db = db.clone();
     let relay_settings = settings.clone();
@@ -77,8 +78,15 @@ pub fn spawn(db: DatabaseConnection, settings: StreamSettings) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
-            if let Err(err) =
-                consume_once(&db, &mut conn, &settings, &consumer, RECLAIM_IDLE_MS).await
+            if let Err(err) = consume_once(
+                &db,
+                &mut conn,
+                &settings,
+                &consumer,
+                RECLAIM_IDLE_MS,
+                wechat.as_ref(),
+            )
+            .await
             {
                 tracing::warn!(error = %err, "notification worker failed; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -189,6 +197,7 @@ pub async fn consume_once(
     settings: &StreamSettings,
     consumer: &str,
     reclaim_idle_ms: usize,
+    wechat: Option<&WechatClient>,
 ) -> Result<usize, ApiError> {
     let stream = settings.stream();
     let reclaimed: StreamAutoClaimReply = conn
@@ -220,7 +229,7 @@ pub async fn consume_once(
         .collect();
     let handled = entries.len();
     for entry in entries {
-        handle(db, conn, settings, &entry).await?;
+        handle(db, conn, settings, &entry, wechat).await?;
     }
     Ok(handled)
 }
@@ -230,6 +239,7 @@ async fn handle(
     conn: &mut ConnectionManager,
     settings: &StreamSettings,
     entry: &StreamId,
+    wechat: Option<&WechatClient>,
 ) -> Result<(), ApiError> {
     let event_id: Option<Uuid> = entry
         .get::<String>("event_id")
@@ -244,35 +254,52 @@ async fn handle(
             .map_err(|e| e.to_string()),
         None => Err("no such outbox event".to_owned()),
     };
-    if let Err(reason) = outcome {
-        let attempts = match event_id {
-            Some(id) => delivery::record_failure(db, id, &reason).await?,
-            None => MAX_ATTEMPTS,
-        };
-        tracing::warn!(entry = %entry.id, attempts, reason, "notification delivery failed");
-        if attempts < MAX_ATTEMPTS {
-            // Left pending: XAUTOCLAIM brings it back after the idle time.
-            return Ok(());
+    match outcome {
+        Ok(written) => delivery::push_to_wechat(db, wechat, &written).await,
+        Err(reason) => {
+            if !give_up(db, conn, settings, entry, event_id, reason).await? {
+                return Ok(());
+            }
         }
-        let _: String = conn
-            .xadd(
-                settings.dead(),
-                "*",
-                &[
-                    ("entry", entry.id.as_str()),
-                    (
-                        "event_id",
-                        &event_id.map(|i| i.to_string()).unwrap_or_default(),
-                    ),
-                    ("reason", reason.as_str()),
-                ],
-            )
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
     }
     let _: i64 = conn
         .xack(settings.stream(), GROUP, &[&entry.id])
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(())
+}
+
+/// Counts a failure; after the last attempt moves the entry to the dead-letter
+/// stream. Answers whether the entry is finished with (and may be acknowledged).
+async fn give_up(
+    db: &DatabaseConnection,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+    entry: &StreamId,
+    event_id: Option<Uuid>,
+    reason: String,
+) -> Result<bool, ApiError> {
+    let attempts = match event_id {
+        Some(id) => delivery::record_failure(db, id, &reason).await?,
+        None => MAX_ATTEMPTS,
+    };
+    tracing::warn!(entry = %entry.id, attempts, reason, "notification delivery failed");
+    if attempts < MAX_ATTEMPTS {
+        // Left pending: XAUTOCLAIM brings it back after the idle time.
+        return Ok(false);
+    }
+    let event = event_id.map(|i| i.to_string()).unwrap_or_default();
+    let _: String = conn
+        .xadd(
+            settings.dead(),
+            "*",
+            &[
+                ("entry", entry.id.as_str()),
+                ("event_id", &event),
+                ("reason", reason.as_str()),
+            ],
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(true)
 }

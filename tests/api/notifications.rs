@@ -224,10 +224,10 @@ async fn delivering_an_event_again_never_shows_it_twice() {
         .exec(&app.db)
         .await
         .unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db)
+    xianfeng::notifications::delivery::deliver_pending(&app.db, None)
         .await
         .unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db)
+    xianfeng::notifications::delivery::deliver_pending(&app.db, None)
         .await
         .unwrap();
 
@@ -291,7 +291,7 @@ async fn a_dead_consumers_entries_are_reclaimed() {
     .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let handled = stream::consume_once(&app.db, &mut conn, &settings, "live-consumer", 10)
+    let handled = stream::consume_once(&app.db, &mut conn, &settings, "live-consumer", 10, None)
         .await
         .unwrap();
 

@@ -32,12 +32,44 @@ async fn jscode2session(query: web::Query<Code2SessionQuery>) -> HttpResponse {
         .body(body.to_string())
 }
 
+/// Subscribe messages the fake WeChat received.
+type Sent = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
+async fn token() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "access_token": "fake-token", "expires_in": 7200 }))
+}
+
+async fn subscribe_send(
+    sent: web::Data<Sent>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if query.get("access_token").map(String::as_str) != Some("fake-token") {
+        return HttpResponse::Ok()
+            .json(json!({ "errcode": 40001, "errmsg": "invalid credential" }));
+    }
+    sent.lock().unwrap().push(body.into_inner());
+    HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }))
+}
+
 async fn spawn_with_fake_wechat() -> TestApp {
-    let server =
-        HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(jscode2session)))
-            .workers(1)
-            .bind("127.0.0.1:0")
-            .unwrap();
+    spawn_with_fake_wechat_recording(Sent::default()).await
+}
+
+async fn spawn_with_fake_wechat_recording(sent: Sent) -> TestApp {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(sent.clone()))
+            .route("/sns/jscode2session", web::get().to(jscode2session))
+            .route("/cgi-bin/token", web::get().to(token))
+            .route(
+                "/cgi-bin/message/subscribe/send",
+                web::post().to(subscribe_send),
+            )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
     let base = format!("http://{}", server.addrs()[0]);
     tokio::spawn(server.run());
     spawn_app_with(Options {
@@ -45,6 +77,7 @@ async fn spawn_with_fake_wechat() -> TestApp {
             ("WECHAT_APPID", "wx-test".into()),
             ("WECHAT_SECRET", "wx-secret".into()),
             ("WECHAT_API_BASE", base),
+            ("WECHAT_TEMPLATE_SUBMITTED", "tpl-submitted".into()),
         ],
     })
     .await
@@ -162,5 +195,53 @@ async fn a_rejected_code_is_401_and_a_forged_binding_token_is_401() {
             .await
             .status(),
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_secretary_with_wechat_bound_gets_a_subscribe_message() {
+    let sent = Sent::default();
+    let app = spawn_with_fake_wechat_recording(sent.clone()).await;
+    let branch = &app.world.a.branches[0];
+    let mut secretary: xianfeng::entities::user::ActiveModel = branch.secretary.clone().into();
+    secretary.wechat_openid = sea_orm::ActiveValue::Set(Some("openid-secretary".into()));
+    sea_orm::ActiveModelTrait::update(secretary, &app.db)
+        .await
+        .unwrap();
+    let check_in = json!({
+        "household_id": branch.households[0].id, "kind": "assistance", "visited_at": chrono::Utc::now().to_rfc3339(),
+        "location": { "lat": 30.27, "lng": 120.15 }, "summary": "了解近况"
+    });
+
+    assert_eq!(
+        app.post("/api/v1/visits", &branch.members[0], check_in)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let mut messages = Vec::new();
+    for _ in 0..40 {
+        messages = sent.lock().unwrap().clone();
+        if !messages.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message, to the one recipient with WeChat bound"
+    );
+    assert_eq!(messages[0]["touser"], "openid-secretary");
+    assert_eq!(messages[0]["template_id"], "tpl-submitted");
+    assert_eq!(messages[0]["data"]["thing1"]["value"], "新的走访记录待审核");
+    assert!(
+        messages[0]["data"]["thing2"]["value"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count()
+            <= 20
     );
 }
