@@ -64,25 +64,13 @@ impl WechatClient {
             "{}/sns/jscode2session",
             self.settings.api_base.trim_end_matches('/')
         );
-        let response = self
-            .http
-            .get(url)
-            .query(&[
-                ("appid", self.settings.appid.as_str()),
-                ("secret", self.settings.secret.as_str()),
-                ("js_code", code),
-                ("grant_type", "authorization_code"),
-            ])
-            .send()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        // WeChat answers `text/plain` JSON, so parse the body ourselves.
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        let session: Code2Session = serde_json::from_slice(&body)
-            .map_err(|e| WechatError::Unreachable(format!("bad answer: {e}")))?;
+        let session: Code2Session = answer(self.http.get(url).query(&[
+            ("appid", self.settings.appid.as_str()),
+            ("secret", self.settings.secret.as_str()),
+            ("js_code", code),
+            ("grant_type", "authorization_code"),
+        ]))
+        .await?;
         match session.openid {
             Some(openid) if session.errcode == 0 && !openid.is_empty() => Ok(openid),
             _ => Err(WechatError::Rejected {
@@ -156,20 +144,13 @@ impl WechatClient {
             "{}/cgi-bin/message/subscribe/send",
             self.settings.api_base.trim_end_matches('/')
         );
-        let response = self
-            .http
-            .post(url)
-            .query(&[("access_token", token.as_str())])
-            .json(&message)
-            .send()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        let sent: Sent = serde_json::from_slice(&body)
-            .map_err(|e| WechatError::Unreachable(format!("bad answer: {e}")))?;
+        let sent: Sent = answer(
+            self.http
+                .post(url)
+                .query(&[("access_token", token.as_str())])
+                .json(&message),
+        )
+        .await?;
         match sent.errcode {
             0 => Ok(()),
             // 40001 / 42001: the token went stale early; the next send fetches another.
@@ -199,23 +180,12 @@ impl WechatClient {
             "{}/cgi-bin/token",
             self.settings.api_base.trim_end_matches('/')
         );
-        let response = self
-            .http
-            .get(url)
-            .query(&[
-                ("grant_type", "client_credential"),
-                ("appid", self.settings.appid.as_str()),
-                ("secret", self.settings.secret.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.to_string()))?;
-        let answer: AccessToken = serde_json::from_slice(&body)
-            .map_err(|e| WechatError::Unreachable(format!("bad answer: {e}")))?;
+        let answer: AccessToken = answer(self.http.get(url).query(&[
+            ("grant_type", "client_credential"),
+            ("appid", self.settings.appid.as_str()),
+            ("secret", self.settings.secret.as_str()),
+        ]))
+        .await?;
         let Some(token) = answer.access_token.filter(|_| answer.errcode == 0) else {
             return Err(WechatError::Rejected {
                 errcode: answer.errcode,
@@ -231,4 +201,20 @@ impl WechatClient {
 /// At most `n` characters.
 fn clip(text: &str, n: usize) -> String {
     text.chars().take(n).collect()
+}
+
+/// Sends a request to WeChat and reads its JSON answer. WeChat often answers
+/// `text/plain`, so the body is parsed whatever the content type says.
+async fn answer<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, WechatError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| WechatError::Unreachable(e.to_string()))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| WechatError::Unreachable(e.to_string()))?;
+    serde_json::from_slice(&body).map_err(|e| WechatError::Unreachable(format!("bad answer: {e}")))
 }
