@@ -18,3 +18,23 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Creates an index over `columns` of `table` unless it exists; shared by the
+/// migrations so each reads as a list of tables and indexes.
+pub(crate) async fn create_index<T: IntoIden + Copy, C: IntoIden + Copy>(
+    m: &SchemaManager<'_>,
+    table: T,
+    name: &str,
+    columns: &[C],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut statement = Index::create();
+    statement.name(name).table(table).if_not_exists();
+    for column in columns {
+        statement.col(*column);
+    }
+    if unique {
+        statement.unique();
+    }
+    m.create_index(statement.to_owned()).await
+}

@@ -385,7 +385,7 @@ async fn index<T: IntoIden + Copy, C: IntoIden + Copy>(
     name: &str,
     columns: &[C],
 ) -> Result<(), DbErr> {
-    create_index(m, table, name, columns, false).await
+    crate::create_index(m, table, name, columns, false).await
 }
 
 async fn unique_index<T: IntoIden + Copy, C: IntoIden + Copy>(
@@ -394,25 +394,7 @@ async fn unique_index<T: IntoIden + Copy, C: IntoIden + Copy>(
     name: &str,
     columns: &[C],
 ) -> Result<(), DbErr> {
-    create_index(m, table, name, columns, true).await
-}
-
-async fn create_index<T: IntoIden + Copy, C: IntoIden + Copy>(
-    m: &SchemaManager<'_>,
-    table: T,
-    name: &str,
-    columns: &[C],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut statement = Index::create();
-    statement.name(name).table(table).if_not_exists();
-    for column in columns {
-        statement.col(*column);
-    }
-    if unique {
-        statement.unique();
-    }
-    m.create_index(statement.to_owned()).await
+    crate::create_index(m, table, name, columns, true).await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

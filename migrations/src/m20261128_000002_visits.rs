@@ -236,15 +236,7 @@ async fn index<T: IntoIden + Copy, C: IntoIden + Copy>(
     columns: &[C],
     unique: bool,
 ) -> Result<(), DbErr> {
-    let mut statement = Index::create();
-    statement.name(name).table(table).if_not_exists();
-    for column in columns {
-        statement.col(*column);
-    }
-    if unique {
-        statement.unique();
-    }
-    m.create_index(statement.to_owned()).await
+    crate::create_index(m, table, name, columns, unique).await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::dto::{BranchFields, BranchFilter};
 use crate::auth::Actor;
 use crate::domain::BranchKind;
+use crate::domain::FieldErrors;
 use crate::entities::branch;
 use crate::error::{ApiError, is_unique_violation};
 use crate::http::pagination::Page;
@@ -74,4 +75,21 @@ pub async fn update(
     }
     changed.updated_at = Set(Utc::now());
     changed.update(db).await.map_err(name_taken)
+}
+
+/// A branch named in a body must exist within reach; otherwise the field is wrong.
+pub async fn named_in_body(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    branch_id: Uuid,
+) -> Result<branch::Model, ApiError> {
+    actor
+        .find_in_reach::<branch::Entity>(db, branch_id)
+        .await
+        .map_err(|err| match err {
+            ApiError::NotFound => {
+                FieldErrors::single("branch_id", "not_found", "支部不存在", "no such branch").into()
+            }
+            other => other,
+        })
 }

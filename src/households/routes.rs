@@ -20,7 +20,6 @@ use crate::http::extract::{Json, Query};
 use crate::http::middleware::prefers_english;
 use crate::http::pagination::{List, PageParams};
 use crate::startup::AppState;
-use crate::users::routes::branch_in_reach;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_households)
@@ -77,7 +76,7 @@ pub async fn create_household(
     actor.may(Action::ManageHouseholds, Some(branch_id))?;
     let fields = body.parse()?;
     let txn = crate::db::begin_write(&state.db).await?;
-    branch_in_reach(&txn, &actor, branch_id).await?;
+    crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
     let created = repo::create(&txn, actor.township_id, branch_id, fields).await?;
     let view = HouseholdView::new(created, Vec::new(), true);
     audit::record(
@@ -145,7 +144,7 @@ pub async fn update_household(
     let moves = move_to.filter(|b| *b != current.branch_id);
     if let Some(branch_id) = moves {
         actor.may(Action::ManageHouseholds, Some(branch_id))?;
-        branch_in_reach(&txn, &actor, branch_id).await?;
+        crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
         repo::drop_assignments(&txn, current.id).await?;
     }
     let before = audit::snapshot(&masked(&HouseholdView::new(

@@ -8,7 +8,7 @@ use super::repo;
 use crate::audit;
 use crate::auth::{Action, Actor, password};
 use crate::domain::{FieldErrors, Role};
-use crate::entities::{branch, user};
+use crate::entities::user;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{List, PageParams};
@@ -87,7 +87,7 @@ pub async fn create_user(
 
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(branch_id) = new.branch_id {
-        branch_in_reach(&txn, &actor, branch_id).await?;
+        crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
     }
     let created = repo::create(&txn, actor.township_id, new, password_hash).await?;
     let (code, expires_at) = crate::auth::repo::issue_activation_code(
@@ -177,7 +177,7 @@ pub async fn update_user(
 
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(branch_id) = changes.branch_id {
-        branch_in_reach(&txn, &actor, branch_id).await?;
+        crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
     }
     let leaves_branch = changes
         .branch_id
@@ -287,21 +287,4 @@ fn may_manage(actor: &Actor, target: &user::Model) -> Result<(), ApiError> {
     actor.may(Action::ManageUsers, target.branch_id)?;
     let target_role = Role::parse(&target.role).unwrap_or(Role::Member);
     actor.may(Action::GrantRole(target_role), target.branch_id)
-}
-
-/// A branch named in a body must exist within reach; otherwise the field is wrong.
-pub async fn branch_in_reach(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    branch_id: Uuid,
-) -> Result<branch::Model, ApiError> {
-    actor
-        .find_in_reach::<branch::Entity>(db, branch_id)
-        .await
-        .map_err(|err| match err {
-            ApiError::NotFound => {
-                FieldErrors::single("branch_id", "not_found", "支部不存在", "no such branch").into()
-            }
-            other => other,
-        })
 }
