@@ -14,6 +14,7 @@ pub mod households;
 pub mod http;
 pub mod idempotency;
 pub mod me;
+pub mod mediation;
 pub mod notifications;
 pub mod ops;
 pub mod outbox;

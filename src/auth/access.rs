@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::Actor;
 use crate::domain::Role;
-use crate::entities::{assignment, branch, household, notification, user, visit};
+use crate::entities::{
+    assignment, branch, household, mediation_follow_up, mediation_report, notification, user, visit,
+};
 use crate::error::ApiError;
 
 /// What a caller wants to do, for the permission check.
@@ -28,6 +30,8 @@ pub enum Action {
     GrantRole(Role),
     /// Submit a visit, mediation report, member pledge or progress for a branch.
     Submit,
+    /// Acknowledge or resolve a dispute escalated to the township.
+    HandleEscalation,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -46,7 +50,7 @@ pub fn permits(
         (Role::TownshipAdmin, _) => true,
         (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => in_own_branch,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
-        (Role::Secretary, Action::ManageBranches) => false,
+        (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
         (Role::Member, _) => false,
     }
 }
@@ -145,6 +149,23 @@ impl Actor {
             .ok_or(ApiError::NotFound)
     }
 
+    /// 403 unless the caller may carry a submission of `branch_id` by
+    /// `author_id` further — escalate a dispute to the township, record a
+    /// follow-up visit: its author, or a secretary of its branch.
+    pub fn may_follow_through(&self, branch_id: Uuid, author_id: Uuid) -> Result<(), ApiError> {
+        if permits_follow_through(
+            self.role,
+            self.branch_id,
+            self.user_id,
+            branch_id,
+            author_id,
+        ) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
     /// 403 unless the caller may decide on a submission of `branch_id` by `author_id`:
     /// secretaries their branch's, never their own; township admins any.
     pub fn may_review(&self, branch_id: Uuid, author_id: Uuid) -> Result<(), ApiError> {
@@ -186,6 +207,21 @@ pub fn permits_review(
     }
 }
 
+/// Who escalates a report or follows it up, as a table.
+pub fn permits_follow_through(
+    role: Role,
+    own_branch: Option<Uuid>,
+    user_id: Uuid,
+    branch_id: Uuid,
+    author_id: Uuid,
+) -> bool {
+    match role {
+        Role::TownshipAdmin => false,
+        Role::Secretary => own_branch == Some(branch_id),
+        Role::Member => own_branch == Some(branch_id) && author_id == user_id,
+    }
+}
+
 /// A submission that members may read when it is theirs or has been approved.
 pub trait Submission: Tenanted {
     /// Statuses of this kind that every member of the branch may read.
@@ -201,6 +237,16 @@ impl Submission for visit::Entity {
     }
     fn status_column() -> Self::Column {
         visit::Column::Status
+    }
+}
+
+impl Submission for mediation_report::Entity {
+    const PUBLIC_STATUSES: &'static [&'static str] = &["approved"];
+    fn author_column() -> Self::Column {
+        mediation_report::Column::MemberId
+    }
+    fn status_column() -> Self::Column {
+        mediation_report::Column::Status
     }
 }
 
@@ -233,6 +279,8 @@ tenanted!(user, branch: Some(user::Column::BranchId));
 tenanted!(household, branch: Some(household::Column::BranchId));
 tenanted!(assignment, branch: Some(assignment::Column::BranchId));
 tenanted!(visit, branch: Some(visit::Column::BranchId));
+tenanted!(mediation_report, branch: Some(mediation_report::Column::BranchId));
+tenanted!(mediation_follow_up, branch: Some(mediation_follow_up::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -250,6 +298,7 @@ mod tests {
             Action::ManageUsers,
             Action::ManageHouseholds,
             Action::Submit,
+            Action::HandleEscalation,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -264,6 +313,7 @@ mod tests {
                         (_, Action::Submit) => is_own,
                         (Role::TownshipAdmin, _) => true,
                         (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => is_own,
+                        // Escalations are the township's: only its admins handle them.
                         _ => false,
                     };
                     assert_eq!(
@@ -333,6 +383,32 @@ mod tests {
             None,
             me,
             other,
+            someone
+        ));
+    }
+
+    #[test]
+    fn follow_through_is_the_authors_or_the_branch_secretarys() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        let rule =
+            |role, branch, author| permits_follow_through(role, Some(own), me, branch, author);
+        assert!(rule(Role::Member, own, me), "a member, their own report");
+        assert!(!rule(Role::Member, own, someone), "a member, another's");
+        assert!(
+            rule(Role::Secretary, own, someone),
+            "a secretary, their branch's"
+        );
+        assert!(rule(Role::Secretary, own, me), "a secretary, their own");
+        assert!(
+            !rule(Role::Secretary, other, someone),
+            "a secretary, another branch's"
+        );
+        assert!(!permits_follow_through(
+            Role::TownshipAdmin,
+            None,
+            me,
+            own,
             someone
         ));
     }

@@ -2,6 +2,7 @@
 
 pub mod field_errors;
 pub mod location;
+pub mod mediation;
 pub mod personal;
 pub mod review;
 pub mod role;

@@ -6,6 +6,8 @@ pub mod audit_log;
 pub mod branch;
 pub mod household;
 pub mod idempotency_key;
+pub mod mediation_follow_up;
+pub mod mediation_report;
 pub mod notification;
 pub mod outbox_event;
 pub mod refresh_token;

@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
         (name = "organisation", description = "Branches, users, households and assignments (党员包户)"),
         (name = "uploads", description = "Photos (JPEG, PNG, WebP), stripped of location, attached to submissions"),
         (name = "visits", description = "Household visits (走访): check-ins, review (审核), history, export"),
+        (name = "mediation", description = "Dispute-mediation reports (矛盾纠纷调解): review, escalation to the township (上报), follow-up visits (回访), export"),
         (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
         (name = "notifications", description = "The in-app inbox"),
         (name = "operations", description = "Health, readiness, metrics")

@@ -99,6 +99,51 @@ impl Page {
     }
 }
 
+/// A page of a short list ordered by something other than its ids (e.g.
+/// open escalations first): the cursor carries how many items came before.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetPage {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl PageParams {
+    pub fn parse_offset(&self) -> Result<OffsetPage, ApiError> {
+        let limit = self.limit()?;
+        let offset = match self.cursor.as_deref() {
+            None | Some("") => 0,
+            Some(cursor) => {
+                decode_offset(cursor).ok_or_else(|| ApiError::BadRequest("cursor".into()))?
+            }
+        };
+        Ok(OffsetPage { limit, offset })
+    }
+}
+
+impl OffsetPage {
+    /// Restricts an ordered `query` to this page, plus one row to know if more follow.
+    pub fn apply<E: EntityTrait>(&self, query: Select<E>) -> Select<E> {
+        query.offset(self.offset).limit(self.limit + 1)
+    }
+
+    /// Cuts the extra row and makes the next cursor.
+    pub fn finish<T>(&self, mut rows: Vec<T>) -> (Vec<T>, Option<String>) {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        let next = more.then(|| encode_offset(self.offset + self.limit));
+        (rows, next)
+    }
+}
+
+fn encode_offset(offset: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
+}
+
+fn decode_offset(cursor: &str) -> Option<u64> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    text.strip_prefix("offset:")?.parse().ok()
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct List<T> {
@@ -155,6 +200,20 @@ mod tests {
                 .after,
             Some(id)
         );
+    }
+
+    #[test]
+    fn offset_cursor_pages_through_and_rejects_garbage() {
+        let page = params(Some("2"), None).parse_offset().unwrap();
+        let (rows, next) = page.finish(vec![1, 2, 3]);
+        assert_eq!(rows, [1, 2]);
+        let next_page = params(Some("2"), next.as_deref()).parse_offset().unwrap();
+        assert_eq!(next_page.offset, 2);
+        assert_eq!(next_page.finish(vec![3]).1, None);
+        assert!(matches!(
+            params(None, Some("garbage")).parse_offset(),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]

@@ -188,8 +188,12 @@ pub async fn record_failure(
 /// How often spent idempotency keys are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
+/// How often lapsed mediation follow-ups are looked for.
+const OVERDUE_EVERY: Duration = Duration::from_secs(300);
+
 /// Starts the notifier (through Redis Streams when `redis` is configured, in
-/// process otherwise) and the sweeper of expired idempotency keys.
+/// process otherwise), the sweeper of expired idempotency keys and the
+/// finder of overdue follow-ups.
 pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
@@ -204,6 +208,17 @@ pub fn start(
                 Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
             }
             tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    });
+    let finder = db.clone();
+    tokio::spawn(async move {
+        loop {
+            match crate::mediation::routes::sweep_overdue(&finder, crate::db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
+                Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
+            }
+            tokio::time::sleep(OVERDUE_EVERY).await;
         }
     });
     match redis {

@@ -1,13 +1,16 @@
 //! Who is told about an event, and what they read (SPEC §6): a new submission
 //! goes to the branch's secretaries other than its author (the township admins
-//! when there is none); a decision goes to the submitter.
+//! when there is none); a decision goes to the submitter; an escalated dispute
+//! to the township admins; an overdue follow-up to the report's author and
+//! the branch's secretaries.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::mediation::EscalationStatus;
 use crate::domain::{ReviewDecision, Role, VisitKind};
-use crate::entities::{household, outbox_event, user};
+use crate::entities::{branch, household, outbox_event, user};
 use crate::error::ApiError;
 
 /// One inbox entry to write.
@@ -66,14 +69,7 @@ pub async fn messages_for(
                 submitted.member_id,
             )
             .await?;
-            Ok(recipients
-                .into_iter()
-                .map(|recipient_id| Message {
-                    recipient_id,
-                    title: "新的走访记录待审核".into(),
-                    body: body.clone(),
-                })
-                .collect())
+            Ok(to_each(recipients, "新的走访记录待审核", &body))
         }
         "visit.reviewed" => {
             let Ok(reviewed) = serde_json::from_value::<Reviewed>(event.payload.clone()) else {
@@ -92,19 +88,138 @@ pub async fn messages_for(
                 ReviewDecision::Return => ("走访记录被退回", "被退回，请修改后重新提交"),
                 ReviewDecision::Reject => ("走访记录未通过", "未通过审核"),
             };
-            let reason = reviewed
-                .comment
-                .filter(|c| !c.is_empty())
-                .map(|c| format!("。意见：{c}"))
-                .unwrap_or_default();
+            let reason = opinion(reviewed.comment.as_deref());
             Ok(vec![Message {
                 recipient_id: reviewed.member_id,
                 title: title.into(),
                 body: format!("您对{household}户的走访记录{outcome}{reason}"),
             }])
         }
+        "mediation.submitted" | "mediation.resubmitted" => {
+            let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let author = name_of(db, report.member_id).await?;
+            let again = if event.kind == "mediation.resubmitted" {
+                "修改后重新提交了"
+            } else {
+                "提交了"
+            };
+            let body = format!("党员{author}{again}矛盾纠纷调解记录：{}", report.title);
+            let recipients =
+                reviewers_of(db, event.township_id, report.branch_id, report.member_id).await?;
+            Ok(to_each(recipients, "新的矛盾纠纷调解记录待审核", &body))
+        }
+        "mediation.reviewed" => {
+            let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let Some(decision) = report.decision else {
+                return Ok(Vec::new());
+            };
+            let (title, outcome) = match decision {
+                ReviewDecision::Approve => ("调解记录已通过", "已通过审核"),
+                ReviewDecision::Return => ("调解记录被退回", "被退回，请修改后重新提交"),
+                ReviewDecision::Reject => ("调解记录未通过", "未通过审核"),
+            };
+            let reason = opinion(report.comment.as_deref());
+            Ok(vec![Message {
+                recipient_id: report.member_id,
+                title: title.into(),
+                body: format!("您的调解记录“{}”{outcome}{reason}", report.title),
+            }])
+        }
+        "mediation.escalated" => {
+            let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let branch = branch::Entity::find_by_id(report.branch_id)
+                .one(db)
+                .await?
+                .map(|b| b.name)
+                .unwrap_or_default();
+            let reason = report
+                .reason
+                .filter(|r| !r.is_empty())
+                .map(|r| format!("。原因：{r}"))
+                .unwrap_or_default();
+            let body = format!("{branch}上报矛盾纠纷：{}{reason}", report.title);
+            let admins = admins_of(db, event.township_id).await?;
+            Ok(to_each(admins, "矛盾纠纷上报待处理", &body))
+        }
+        "mediation.escalation_handled" => {
+            let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let (title, state) = match report.status {
+                Some(EscalationStatus::Resolved) => ("上报的纠纷已办结", "已由乡党委办结"),
+                _ => ("上报的纠纷已受理", "已由乡党委受理"),
+            };
+            let note = opinion(report.note.as_deref());
+            Ok(vec![Message {
+                recipient_id: report.member_id,
+                title: title.into(),
+                body: format!("您上报的纠纷“{}”{state}{note}", report.title),
+            }])
+        }
+        "mediation.follow_up_overdue" => {
+            let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let body = format!("矛盾纠纷“{}”的回访已逾期，请尽快回访", report.title);
+            let mut recipients =
+                reviewers_of(db, event.township_id, report.branch_id, report.member_id).await?;
+            recipients.insert(0, report.member_id);
+            Ok(to_each(recipients, "纠纷回访逾期", &body))
+        }
         _ => Ok(Vec::new()),
     }
+}
+
+/// What a mediation event carries; fields absent from a kind stay `None`.
+#[derive(Debug, Deserialize)]
+struct ReportEvent {
+    branch_id: Uuid,
+    member_id: Uuid,
+    #[serde(default)]
+    title: String,
+    decision: Option<ReviewDecision>,
+    comment: Option<String>,
+    reason: Option<String>,
+    status: Option<EscalationStatus>,
+    note: Option<String>,
+}
+
+fn to_each(recipients: Vec<Uuid>, title: &str, body: &str) -> Vec<Message> {
+    recipients
+        .into_iter()
+        .map(|recipient_id| Message {
+            recipient_id,
+            title: title.to_owned(),
+            body: body.to_owned(),
+        })
+        .collect()
+}
+
+/// "。意见：…" after a decision, when the reviewer wrote one.
+fn opinion(comment: Option<&str>) -> String {
+    comment
+        .filter(|c| !c.is_empty())
+        .map(|c| format!("。意见：{c}"))
+        .unwrap_or_default()
+}
+
+/// The township's active admins.
+async fn admins_of(db: &impl ConnectionTrait, township_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::TownshipId.eq(township_id))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
 }
 
 /// The branch's active secretaries other than the author; failing those, the
@@ -129,11 +244,8 @@ async fn reviewers_of(
     if !secretaries.is_empty() {
         return Ok(secretaries.into_iter().map(|u| u.id).collect());
     }
-    let admins = active()
-        .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
-        .all(db)
-        .await?;
-    Ok(admins.into_iter().map(|u| u.id).collect())
+    let admins = admins_of(db, township_id).await?;
+    Ok(admins.into_iter().filter(|id| *id != author_id).collect())
 }
 
 async fn name_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<String, ApiError> {

@@ -7,14 +7,17 @@ use actix_web::{HttpRequest, ResponseError, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::auth::access::Submission;
 use crate::domain::{FieldErrors, ReviewDecision, ReviewStatus, Role, VisitKind};
-use crate::entities::{household, visit};
+use crate::entities::{household, mediation_report, visit};
 use crate::error::{ApiError, ErrorBody, ErrorContent};
 use crate::http::extract::{Json, Query};
 use crate::http::middleware::prefers_english;
@@ -31,7 +34,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// One submission waiting in (or decided from) the queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueItem {
-    /// `visit` (and, as they come, `mediation_report`, `pledge`).
+    /// `visit`, `mediation_report` (and, as they come, `pledge`).
     pub subject_kind: &'static str,
     pub subject_id: Uuid,
     pub branch_id: Uuid,
@@ -85,72 +88,141 @@ pub async fn review_queue(
         None => None,
     };
     let status = filter.0.status.unwrap_or(ReviewStatus::Pending);
-    let mut query = actor
-        .scoped::<visit::Entity>()
-        .filter(visit::Column::Status.eq(status.as_str()));
-    if actor.role == Role::Secretary {
-        query = query.filter(visit::Column::MemberId.ne(actor.user_id));
-    }
-    if let Some(branch_id) = filter.0.branch_id {
-        query = query.filter(visit::Column::BranchId.eq(branch_id));
-    }
-    if let Some((at, id)) = after {
-        query = query.filter(
-            Condition::any().add(visit::Column::SubmittedAt.gt(at)).add(
-                Condition::all()
-                    .add(visit::Column::SubmittedAt.eq(at))
-                    .add(visit::Column::Id.gt(id)),
-            ),
-        );
-    }
-    let mut rows = query
-        .order_by_asc(visit::Column::SubmittedAt)
-        .order_by_asc(visit::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
+    let wanted = Wanted {
+        status,
+        branch_id: filter.0.branch_id,
+        after,
+        limit,
+    };
+    let mut items = visit_items(&state.db, &actor, &wanted).await?;
+    items.extend(report_items(&state.db, &actor, &wanted).await?);
+    items.sort_by_key(|item| (item.submitted_at, item.subject_id));
+    let more = items.len() as u64 > limit;
+    items.truncate(limit as usize);
     let next_cursor = if more {
-        rows.last().map(|v| encode_cursor(v.submitted_at, v.id))
+        items
+            .last()
+            .map(|item| encode_cursor(item.submitted_at, item.subject_id))
     } else {
         None
     };
-    let names =
-        crate::visits::routes::member_names(&state.db, rows.iter().map(|v| v.member_id).collect())
-            .await?;
+    let names = crate::visits::routes::member_names(
+        &state.db,
+        items.iter().map(|item| item.submitted_by).collect(),
+    )
+    .await?;
+    for item in &mut items {
+        item.submitted_by_name = names.get(&item.submitted_by).cloned().unwrap_or_default();
+    }
+    Ok(web::Json(List { items, next_cursor }))
+}
+
+/// What one page of the queue asks of each submission kind.
+struct Wanted {
+    status: ReviewStatus,
+    branch_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+}
+
+/// A kind's part of the queue: in reach, in `wanted.status`, never the
+/// caller's own, after the cursor, oldest first, one more than a page (the
+/// kinds are merged and cut afterwards).
+fn queue_query<E: Submission>(
+    actor: &Actor,
+    wanted: &Wanted,
+    submitted_at: E::Column,
+    branch: E::Column,
+) -> sea_orm::Select<E> {
+    let mut query = actor
+        .scoped::<E>()
+        .filter(E::status_column().eq(wanted.status.as_str()))
+        .filter(E::author_column().ne(actor.user_id));
+    if let Some(branch_id) = wanted.branch_id {
+        query = query.filter(branch.eq(branch_id));
+    }
+    if let Some((at, id)) = wanted.after {
+        query = query.filter(
+            Condition::any().add(submitted_at.gt(at)).add(
+                Condition::all()
+                    .add(submitted_at.eq(at))
+                    .add(E::id_column().gt(id)),
+            ),
+        );
+    }
+    query
+        .order_by_asc(submitted_at)
+        .order_by_asc(E::id_column())
+        .limit(wanted.limit + 1)
+}
+
+async fn visit_items(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    wanted: &Wanted,
+) -> Result<Vec<QueueItem>, ApiError> {
+    let rows = queue_query::<visit::Entity>(
+        actor,
+        wanted,
+        visit::Column::SubmittedAt,
+        visit::Column::BranchId,
+    )
+    .all(db)
+    .await?;
     let heads: HashMap<Uuid, String> = household::Entity::find()
         .filter(household::Column::Id.is_in(rows.iter().map(|v| v.household_id)))
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|h| (h.id, h.head_name))
         .collect();
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|v| {
             let kind = VisitKind::parse(&v.kind).unwrap_or(VisitKind::Other);
+            let head = heads.get(&v.household_id).map_or("?", String::as_str);
             QueueItem {
                 subject_kind: "visit",
                 subject_id: v.id,
                 branch_id: v.branch_id,
                 submitted_by: v.member_id,
-                submitted_by_name: names.get(&v.member_id).cloned().unwrap_or_default(),
+                submitted_by_name: String::new(),
                 submitted_at: v.submitted_at,
-                title: format!(
-                    "走访记录：{}户（{}）",
-                    heads
-                        .get(&v.household_id)
-                        .map(String::as_str)
-                        .unwrap_or("?"),
-                    kind.label()
-                ),
-                status,
+                title: format!("走访记录：{head}户（{}）", kind.label()),
+                status: wanted.status,
                 flags: serde_json::from_value(v.flags).unwrap_or_default(),
             }
         })
-        .collect();
-    Ok(web::Json(List { items, next_cursor }))
+        .collect())
+}
+
+async fn report_items(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    wanted: &Wanted,
+) -> Result<Vec<QueueItem>, ApiError> {
+    let rows = queue_query::<mediation_report::Entity>(
+        actor,
+        wanted,
+        mediation_report::Column::SubmittedAt,
+        mediation_report::Column::BranchId,
+    )
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| QueueItem {
+            subject_kind: "mediation_report",
+            subject_id: r.id,
+            branch_id: r.branch_id,
+            submitted_by: r.member_id,
+            submitted_by_name: String::new(),
+            submitted_at: r.submitted_at,
+            title: format!("矛盾纠纷：{}", r.title),
+            status: wanted.status,
+            flags: Vec::new(),
+        })
+        .collect())
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
@@ -245,10 +317,11 @@ pub async fn bulk_review(
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         let outcome = match item.subject_kind.as_str() {
-            "visit" => {
+            kind @ ("visit" | "mediation_report") => {
                 decide_one(
                     &state,
                     &actor,
+                    kind,
                     item.subject_id,
                     decision,
                     comment.as_deref(),
@@ -286,14 +359,26 @@ pub async fn bulk_review(
 async fn decide_one(
     state: &AppState,
     actor: &Actor,
+    kind: &str,
     id: Uuid,
     decision: ReviewDecision,
     comment: Option<&str>,
 ) -> Result<ReviewStatus, ApiError> {
     let txn = crate::db::begin_write(&state.db).await?;
-    let view = crate::visits::routes::decide_visit(&txn, actor, id, decision, comment).await?;
+    let status = match kind {
+        "mediation_report" => {
+            crate::mediation::routes::decide_report(&txn, actor, id, decision, comment)
+                .await?
+                .status
+        }
+        _ => {
+            crate::visits::routes::decide_visit(&txn, actor, id, decision, comment)
+                .await?
+                .status
+        }
+    };
     txn.commit().await?;
-    Ok(view.status)
+    Ok(status)
 }
 
 #[cfg(test)]

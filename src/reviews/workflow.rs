@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::auth::access::Submission;
 use crate::domain::review::{ReviewRefusal, decide};
 use crate::domain::{ReviewDecision, ReviewStatus};
-use crate::entities::{submission_event, visit};
+use crate::entities::{mediation_report, submission_event, visit};
 use crate::error::ApiError;
 
 /// A submission kind with the review columns.
@@ -50,6 +50,59 @@ impl Reviewable for visit::Entity {
     }
     fn updated_at_column() -> Self::Column {
         visit::Column::UpdatedAt
+    }
+}
+
+impl Reviewable for mediation_report::Entity {
+    const SUBJECT_KIND: &'static str = "mediation_report";
+    fn version_column() -> Self::Column {
+        mediation_report::Column::Version
+    }
+    fn reviewer_column() -> Self::Column {
+        mediation_report::Column::ReviewerId
+    }
+    fn decision_column() -> Self::Column {
+        mediation_report::Column::ReviewDecision
+    }
+    fn comment_column() -> Self::Column {
+        mediation_report::Column::ReviewComment
+    }
+    fn reviewed_at_column() -> Self::Column {
+        mediation_report::Column::ReviewedAt
+    }
+    fn updated_at_column() -> Self::Column {
+        mediation_report::Column::UpdatedAt
+    }
+}
+
+/// The latest decision on a submission, as every submission shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub reviewer_id: Uuid,
+    pub decision: ReviewDecision,
+    pub comment: Option<String>,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+impl ReviewView {
+    /// The decision stored in a submission's review columns; `None` while
+    /// it is pending (a resubmitted one keeps its old columns until decided).
+    pub fn of(
+        status: ReviewStatus,
+        reviewer_id: Option<Uuid>,
+        decision: Option<&str>,
+        comment: Option<String>,
+        reviewed_at: Option<DateTime<Utc>>,
+    ) -> Option<Self> {
+        if status == ReviewStatus::Pending {
+            return None;
+        }
+        Some(ReviewView {
+            reviewer_id: reviewer_id?,
+            decision: decision.and_then(ReviewDecision::parse)?,
+            comment,
+            reviewed_at: reviewed_at?,
+        })
     }
 }
 

@@ -17,6 +17,8 @@ use crate::entities::township;
 pub struct TownshipSettings {
     /// Thresholds of the visit quality flags.
     pub quality: QualityThresholds,
+    /// When unsettled disputes are due a follow-up.
+    pub mediation: crate::domain::mediation::MediationSettings,
 }
 
 impl TownshipSettings {

@@ -104,14 +104,18 @@ pub async fn update_township(
                 "settings.quality.burst_window_minutes",
                 q.burst_window_minutes > 0,
             ),
+            (
+                "settings.mediation.follow_up_days",
+                (1..=90).contains(&settings.mediation.follow_up_days),
+            ),
         ];
         for (field, ok) in checks {
             if !ok {
                 errors.add(
                     field,
                     "out_of_range",
-                    "取值应为正数",
-                    "must be positive (burst_count at least 2)",
+                    "取值超出范围",
+                    "out of range (positive; burst_count at least 2; follow_up_days 1 to 90)",
                 );
             }
         }

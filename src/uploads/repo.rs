@@ -1,9 +1,12 @@
 //! Uploads and their attachments in the database.
 
+use std::collections::HashMap;
+
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::domain::FieldErrors;
 use crate::entities::{upload, upload_attachment};
 use crate::error::ApiError;
 
@@ -107,6 +110,11 @@ pub async fn find_readable(
             "visit" => crate::visits::repo::find_readable(db, actor, attachment.subject_id)
                 .await
                 .map(drop),
+            "mediation_report" => {
+                crate::mediation::repo::find_readable(db, actor, attachment.subject_id)
+                    .await
+                    .map(drop)
+            }
             // Kinds without a read scope yet reveal nothing.
             _ => Err(ApiError::NotFound),
         };
@@ -117,4 +125,78 @@ pub async fn find_readable(
         }
     }
     Err(ApiError::NotFound)
+}
+
+/// The uploads behind `photo_ids`, which must all be the caller's own.
+pub async fn own_photos(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    photo_ids: &[Uuid],
+) -> Result<Vec<upload::Model>, ApiError> {
+    if photo_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashMap<Uuid, upload::Model> = upload::Entity::find()
+        .filter(upload::Column::Id.is_in(photo_ids.iter().copied()))
+        .filter(upload::Column::UploaderId.eq(actor.user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut errors = FieldErrors::new();
+    let mut photos = Vec::new();
+    for (i, id) in photo_ids.iter().enumerate() {
+        match found.get(id) {
+            Some(photo) => photos.push(photo.clone()),
+            None => errors.add(
+                format!("photo_ids[{i}]"),
+                "not_found",
+                "照片不存在或不是本人上传",
+                "no such upload of yours",
+            ),
+        }
+    }
+    Ok(errors.finish(|| photos)?)
+}
+
+/// Attaches `photos` to a submission, in one statement.
+pub async fn attach_photos(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    subject_kind: &str,
+    subject_id: Uuid,
+    photos: &[upload::Model],
+) -> Result<(), ApiError> {
+    if photos.is_empty() {
+        return Ok(());
+    }
+    let now = crate::db::now();
+    upload_attachment::Entity::insert_many(photos.iter().map(|photo| {
+        upload_attachment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            township_id: Set(actor.township_id),
+            upload_id: Set(photo.id),
+            subject_kind: Set(subject_kind.to_owned()),
+            subject_id: Set(subject_id),
+            created_at: Set(now),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Detaches every photo of a submission (before an edit attaches the new set).
+pub async fn detach_photos(
+    db: &impl ConnectionTrait,
+    subject_kind: &str,
+    subject_id: Uuid,
+) -> Result<(), ApiError> {
+    upload_attachment::Entity::delete_many()
+        .filter(upload_attachment::Column::SubjectKind.eq(subject_kind))
+        .filter(upload_attachment::Column::SubjectId.eq(subject_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ use crate::domain::{
     CoordSystem, FieldErrors, Location, ReviewDecision, ReviewStatus, VisitFlag, VisitKind,
 };
 use crate::entities::visit;
+pub use crate::reviews::workflow::ReviewView;
 
 /// Most photos on one visit (what WeChat's picker allows at once).
 pub const MAX_PHOTOS: usize = 9;
@@ -49,32 +50,16 @@ pub struct VisitView {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReviewView {
-    pub reviewer_id: Uuid,
-    pub decision: ReviewDecision,
-    pub comment: Option<String>,
-    pub reviewed_at: DateTime<Utc>,
-}
-
 impl From<visit::Model> for VisitView {
     fn from(v: visit::Model) -> Self {
         let status = ReviewStatus::parse(&v.status).unwrap_or(ReviewStatus::Pending);
-        let review = match (
+        let review = ReviewView::of(
             status,
             v.reviewer_id,
-            v.review_decision.as_deref().and_then(ReviewDecision::parse),
+            v.review_decision.as_deref(),
+            v.review_comment.clone(),
             v.reviewed_at,
-        ) {
-            (ReviewStatus::Pending, ..) => None,
-            (_, Some(reviewer_id), Some(decision), Some(reviewed_at)) => Some(ReviewView {
-                reviewer_id,
-                decision,
-                comment: v.review_comment.clone(),
-                reviewed_at,
-            }),
-            _ => None,
-        };
+        );
         VisitView {
             id: v.id,
             household_id: v.household_id,

@@ -104,39 +104,6 @@ pub async fn household_for(
         })
 }
 
-/// The uploads behind `photo_ids`, which must all be the caller's own.
-pub async fn own_photos(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    photo_ids: &[Uuid],
-) -> Result<Vec<upload::Model>, ApiError> {
-    if photo_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found: HashMap<Uuid, upload::Model> = upload::Entity::find()
-        .filter(upload::Column::Id.is_in(photo_ids.iter().copied()))
-        .filter(upload::Column::UploaderId.eq(actor.user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let mut errors = FieldErrors::new();
-    let mut photos = Vec::new();
-    for (i, id) in photo_ids.iter().enumerate() {
-        match found.get(id) {
-            Some(photo) => photos.push(photo.clone()),
-            None => errors.add(
-                format!("photo_ids[{i}]"),
-                "not_found",
-                "照片不存在或不是本人上传",
-                "no such upload of yours",
-            ),
-        }
-    }
-    Ok(errors.finish(|| photos)?)
-}
-
 /// A check-in being assessed.
 pub struct CheckIn<'a> {
     /// `None` for a new visit; an edited one is not its own neighbour.
@@ -338,42 +305,6 @@ pub fn not_returned() -> ApiError {
         "只有被退回的记录可以修改",
         "only a returned submission can be edited",
     )
-}
-
-/// Attaches `photos` to a new visit, in one statement.
-pub async fn attach_photos(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    visit_id: Uuid,
-    photos: &[upload::Model],
-) -> Result<(), ApiError> {
-    if photos.is_empty() {
-        return Ok(());
-    }
-    let now = crate::db::now();
-    upload_attachment::Entity::insert_many(photos.iter().map(|photo| {
-        upload_attachment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            township_id: Set(actor.township_id),
-            upload_id: Set(photo.id),
-            subject_kind: Set(SUBJECT_KIND.to_owned()),
-            subject_id: Set(visit_id),
-            created_at: Set(now),
-        }
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
-}
-
-/// Detaches every photo of a visit (before an edit attaches the new set).
-pub async fn detach_photos(db: &impl ConnectionTrait, visit_id: Uuid) -> Result<(), ApiError> {
-    upload_attachment::Entity::delete_many()
-        .filter(upload_attachment::Column::SubjectKind.eq(SUBJECT_KIND))
-        .filter(upload_attachment::Column::SubjectId.eq(visit_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 #[derive(Debug, FromQueryResult)]

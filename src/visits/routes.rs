@@ -75,7 +75,8 @@ pub async fn create_visit(
         now,
     )
     .await?;
-    repo::attach_photos(&txn, &actor, created.id, &checked.photos).await?;
+    crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, created.id, &checked.photos)
+        .await?;
     let view = VisitView::from(created);
     record_submission(&txn, &actor, &view, &checked.household, None).await?;
     let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
@@ -175,8 +176,9 @@ pub async fn edit_visit(
         now,
     )
     .await?;
-    repo::detach_photos(&txn, updated.id).await?;
-    repo::attach_photos(&txn, &actor, updated.id, &checked.photos).await?;
+    crate::uploads::repo::detach_photos(&txn, SUBJECT_KIND, updated.id).await?;
+    crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, updated.id, &checked.photos)
+        .await?;
     let view = VisitView::from(updated);
     record_submission(&txn, &actor, &view, &checked.household, Some(&before)).await?;
     let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
@@ -321,7 +323,7 @@ async fn check(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Checked, ApiError> {
     let household = repo::household_for(txn, actor, content.household_id).await?;
-    let photos = repo::own_photos(txn, actor, &content.photo_ids).await?;
+    let photos = crate::uploads::repo::own_photos(txn, actor, &content.photo_ids).await?;
     let thresholds = thresholds(state, txn, actor).await?;
     let check_in = repo::CheckIn {
         visit_id: edited.map(|v| v.id),

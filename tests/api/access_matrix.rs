@@ -22,11 +22,17 @@ enum Target {
     OtherTownship,
 }
 
-/// One endpoint applied to a target branch and a pending visit made there by
-/// its second member: method, path, body.
+/// Pending submissions made in a target branch by its second member.
+struct Subjects {
+    visit: Uuid,
+    report: Uuid,
+}
+
+/// One endpoint applied to a target branch and the submissions made there:
+/// method, path, body.
 struct Call {
     name: &'static str,
-    make: fn(&Branch, Uuid) -> (Method, String, Option<Value>),
+    make: fn(&Branch, &Subjects) -> (Method, String, Option<Value>),
     /// Expected status for [own branch, other branch, other township], per role.
     member: [u16; 3],
     secretary: [u16; 3],
@@ -180,21 +186,28 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "GET /visits/{id} (a colleague's pending visit)",
-            make: |_, visit| (Method::GET, format!("/api/v1/visits/{visit}"), None),
+            make: |_, s| (Method::GET, format!("/api/v1/visits/{}", s.visit), None),
             member: [404, 404, 404],
             secretary: [200, 404, 404],
             admin: [200, 200, 404],
         },
         Call {
             name: "GET /visits/{id}/history",
-            make: |_, visit| (Method::GET, format!("/api/v1/visits/{visit}/history"), None),
+            make: |_, s| {
+                (
+                    Method::GET,
+                    format!("/api/v1/visits/{}/history", s.visit),
+                    None,
+                )
+            },
             member: [404, 404, 404],
             secretary: [200, 404, 404],
             admin: [200, 200, 404],
         },
         Call {
             name: "PATCH /visits/{id} (someone else's)",
-            make: |_, visit| {
+            make: |_, s| {
+                let visit = s.visit;
                 (
                     Method::PATCH,
                     format!("/api/v1/visits/{visit}"),
@@ -207,7 +220,8 @@ fn calls() -> Vec<Call> {
         },
         Call {
             name: "POST /visits/{id}/review",
-            make: |_, visit| {
+            make: |_, s| {
+                let visit = s.visit;
                 (
                     Method::POST,
                     format!("/api/v1/visits/{visit}/review"),
@@ -217,6 +231,114 @@ fn calls() -> Vec<Call> {
             member: [404, 404, 404],
             secretary: [200, 404, 404],
             admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /mediation-reports/{id}",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::GET,
+                    format!("/api/v1/mediation-reports/{report}"),
+                    None,
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "PATCH /mediation-reports/{id}",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::PATCH,
+                    format!("/api/v1/mediation-reports/{report}"),
+                    Some(json!({ "title": "改" })),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "POST /mediation-reports/{id}/review",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::POST,
+                    format!("/api/v1/mediation-reports/{report}/review"),
+                    Some(json!({ "decision": "approve" })),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /mediation-reports/{id}/escalate",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::POST,
+                    format!("/api/v1/mediation-reports/{report}/escalate"),
+                    Some(json!({ "reason": "需乡里协调" })),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            // Admins pass the permission check and meet the state check: this
+            // world's reports were never escalated.
+            name: "POST /mediation-reports/{id}/escalation",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::POST,
+                    format!("/api/v1/mediation-reports/{report}/escalation"),
+                    Some(json!({ "action": "acknowledge" })),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [409, 409, 404],
+        },
+        Call {
+            name: "POST /mediation-reports/{id}/follow-ups",
+            make: |_, s| {
+                let report = s.report;
+                let body = json!({ "visited_at": chrono::Utc::now().to_rfc3339(), "note": "回访", "outcome": "unresolved" });
+                (
+                    Method::POST,
+                    format!("/api/v1/mediation-reports/{report}/follow-ups"),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [201, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "GET /mediation-reports/{id}/history",
+            make: |_, s| {
+                let report = s.report;
+                (
+                    Method::GET,
+                    format!("/api/v1/mediation-reports/{report}/history"),
+                    None,
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /escalations",
+            make: |_, _| (Method::GET, "/api/v1/escalations".into(), None),
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [200, 200, 200],
         },
         Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
@@ -237,8 +359,8 @@ fn calls() -> Vec<Call> {
     ]
 }
 
-/// A pending visit by the branch's second member, made through the repository.
-async fn pending_visit(app: &TestApp, branch: &Branch) -> Uuid {
+/// Pending submissions by the branch's second member, made through the repositories.
+async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
     let author = &branch.members[1];
     let actor = xianfeng::auth::Actor {
         user_id: author.id,
@@ -247,6 +369,44 @@ async fn pending_visit(app: &TestApp, branch: &Branch) -> Uuid {
         role: xianfeng::domain::Role::Member,
         request_id: None,
     };
+    Subjects {
+        visit: pending_visit(app, branch, &actor).await,
+        report: pending_report(app, branch, &actor).await,
+    }
+}
+
+async fn pending_report(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
+    use xianfeng::domain::mediation::{DisputeCategory, MediationOutcome, RiskLevel};
+    let content = xianfeng::mediation::dto::ReportContent {
+        title: "邻里纠纷".into(),
+        category: DisputeCategory::Neighbourhood,
+        parties: vec![xianfeng::mediation::dto::Party {
+            name: "王某".into(),
+            role: None,
+            phone: None,
+        }],
+        description: "争执".into(),
+        occurred_at: xianfeng::db::now(),
+        location: None,
+        household_ids: Vec::new(),
+        process: "调解".into(),
+        outcome: MediationOutcome::PartiallyResolved,
+        agreement: None,
+        risk_level: RiskLevel::Low,
+        photo_ids: Vec::new(),
+    };
+    let submitted = xianfeng::mediation::repo::Submitted {
+        branch_id: branch.branch.id,
+        now: xianfeng::db::now(),
+        follow_up_due_at: None,
+    };
+    xianfeng::mediation::repo::insert(&app.db, actor, &content, &submitted)
+        .await
+        .unwrap()
+        .id
+}
+
+async fn pending_visit(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
     let content = xianfeng::visits::dto::VisitContent {
         household_id: branch.households[1].id,
         kind: xianfeng::domain::VisitKind::Assistance,
@@ -264,7 +424,7 @@ async fn pending_visit(app: &TestApp, branch: &Branch) -> Uuid {
     };
     let visit = xianfeng::visits::repo::insert(
         &app.db,
-        &actor,
+        actor,
         branch.branch.id,
         &content,
         None,
@@ -290,9 +450,9 @@ async fn check_role(role: Role) {
         (Target::OtherBranch, &app.world.a.branches[1]),
         (Target::OtherTownship, &app.world.b.branches[0]),
     ];
-    let mut visits = Vec::new();
+    let mut subjects = Vec::new();
     for (_, branch) in &targets {
-        visits.push(pending_visit(&app, branch).await);
+        subjects.push(pending_subjects(&app, branch).await);
     }
     let mut wrong = Vec::new();
     for call in calls() {
@@ -302,7 +462,7 @@ async fn check_role(role: Role) {
             Role::Admin => call.admin,
         };
         for (i, (target, branch)) in targets.iter().enumerate() {
-            let (method, path, body) = (call.make)(branch, visits[i]);
+            let (method, path, body) = (call.make)(branch, &subjects[i]);
             let mut request = app.request(method, &path, Some(caller));
             if let Some(body) = body {
                 request = request.json(&body);
@@ -342,9 +502,9 @@ async fn access_matrix_for_township_admins() {
 async fn anonymous_callers_get_401_everywhere() {
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
-    let visit = pending_visit(&app, branch).await;
+    let subjects = pending_subjects(&app, branch).await;
     for call in calls() {
-        let (method, path, body) = (call.make)(branch, visit);
+        let (method, path, body) = (call.make)(branch, &subjects);
         let mut request = app.request(method, &path, None);
         if let Some(body) = body {
             request = request.json(&body);

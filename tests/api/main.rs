@@ -7,6 +7,7 @@ mod auth;
 mod conventions;
 mod helpers;
 mod households;
+mod mediation;
 mod notifications;
 mod operations;
 mod organisation;
