@@ -151,6 +151,9 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
                 demo_visit(&txn, &member, &secretary, &household, h).await?;
             }
         }
+        let member = actor(member_ids[0], &township, branch.id, Role::Member);
+        let secretary = actor(secretary.id, &township, branch.id, Role::Secretary);
+        demo_reports(&txn, &member, &secretary).await?;
     }
     txn.commit().await?;
     Ok(logins)
@@ -224,6 +227,107 @@ async fn demo_visit(
             ..submitted_event(created.id)
         };
         workflow::record_event(txn, secretary, decided).await?;
+    }
+    Ok(())
+}
+
+/// Two disputes per village: one settled and approved, one the member could
+/// not settle, escalated to the township and due a follow-up.
+async fn demo_reports(
+    txn: &DatabaseTransaction,
+    member: &Actor,
+    secretary: &Actor,
+) -> anyhow::Result<()> {
+    use crate::domain::mediation::{DisputeCategory, MediationOutcome, RiskLevel};
+    use crate::mediation::dto::{Party, ReportContent};
+    use crate::mediation::repo as reports;
+    let party = |name: &str, role: &str, phone: Option<&str>| Party {
+        name: name.into(),
+        role: Some(role.into()),
+        phone: phone.map(str::to_owned),
+    };
+    let occurred_at = crate::db::now() - chrono::Duration::days(3);
+    let settled = ReportContent {
+        title: "两户宅基地院墙边界纠纷".into(),
+        category: DisputeCategory::Land,
+        parties: vec![
+            party("张某", "申请人", Some("13900001111")),
+            party("李某", "被申请人", None),
+        ],
+        description: "两户因院墙位置发生争执，多次口角。".into(),
+        occurred_at,
+        location: None,
+        household_ids: Vec::new(),
+        process: "邀请村民小组长到场，查阅原始宅基地登记，双方协商。".into(),
+        outcome: MediationOutcome::Resolved,
+        agreement: Some("以登记界址为准，院墙后移 0.3 米。".into()),
+        risk_level: RiskLevel::Low,
+        photo_ids: Vec::new(),
+    };
+    let unsettled = ReportContent {
+        title: "山林承包权属争议".into(),
+        category: DisputeCategory::ForestLand,
+        parties: vec![
+            party("王某", "承包户", Some("13900002222")),
+            party("赵某", "相邻户", None),
+        ],
+        description: "承包合同四至描述不清，双方各执一词。".into(),
+        process: "两次上门调解，双方未达成一致。".into(),
+        outcome: MediationOutcome::Unresolved,
+        agreement: None,
+        risk_level: RiskLevel::Medium,
+        ..settled.clone()
+    };
+    for (content, approve) in [(settled, true), (unsettled, false)] {
+        let due = crate::domain::mediation::follow_up_due(
+            content.outcome,
+            occurred_at,
+            crate::domain::mediation::DEFAULT_FOLLOW_UP_DAYS,
+        );
+        let submitted = reports::Submitted {
+            branch_id: secretary.branch_id.unwrap_or_default(),
+            now: occurred_at,
+            follow_up_due_at: due,
+        };
+        let created = reports::insert(txn, member, &content, &submitted).await?;
+        let submitted = HistoryEvent {
+            subject_kind: reports::SUBJECT_KIND,
+            ..submitted_event(created.id)
+        };
+        workflow::record_event(txn, member, submitted).await?;
+        if approve {
+            let seen = Pending {
+                id: created.id,
+                status: ReviewStatus::Pending,
+                version: created.version,
+            };
+            workflow::record_decision::<crate::entities::mediation_report::Entity>(
+                txn,
+                &seen,
+                ReviewDecision::Approve,
+                None,
+                secretary,
+            )
+            .await?;
+            let approved = HistoryEvent {
+                subject_kind: reports::SUBJECT_KIND,
+                version: created.version + 1,
+                action: ReviewDecision::Approve.event(),
+                ..submitted_event(created.id)
+            };
+            workflow::record_event(txn, secretary, approved).await?;
+        } else {
+            let reason = "未化解纠纷，提交时自动上报";
+            let escalated = reports::escalate(txn, &created, member, reason, occurred_at).await?;
+            let event = HistoryEvent {
+                subject_kind: reports::SUBJECT_KIND,
+                version: escalated.version,
+                action: "escalated",
+                comment: Some(reason),
+                ..submitted_event(created.id)
+            };
+            workflow::record_event(txn, member, event).await?;
+        }
     }
     Ok(())
 }

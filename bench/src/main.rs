@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
+mod reports;
+
 #[derive(Parser)]
 #[command(about = "xianfeng benchmarks")]
 struct Cli {
@@ -43,6 +45,21 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// Mediation report lists, with the township's reports written straight
+    /// into the server's database first.
+    Reports {
+        #[arg(long, default_value = "http://127.0.0.1:18092")]
+        base: String,
+        /// The server's database.
+        #[arg(long)]
+        database_url: String,
+        /// Reports to have in the township before measuring.
+        #[arg(long, default_value_t = 100_000)]
+        reports: usize,
+        /// Timed requests per list.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
 }
 
 const ADMIN_PHONE: &str = "13800000000";
@@ -63,6 +80,12 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             seconds,
         } => checkins(&base, concurrency, seconds).await,
+        Command::Reports {
+            base,
+            database_url,
+            reports,
+            requests,
+        } => reports::reports(&base, &database_url, reports, requests).await,
     }
 }
 

@@ -969,3 +969,32 @@ async fn the_export_is_csv_with_a_bom_and_the_lists_filters() {
     assert!(lines[1].contains("139****5678"));
     assert!(!lines[1].contains(PARTY_PHONE));
 }
+
+#[tokio::test]
+async fn the_demo_township_has_an_escalated_dispute_in_each_village() {
+    let app = spawn_app().await;
+    xianfeng::demo::load(&app.db).await.unwrap();
+    let login = json_of(
+        app.login("13800000000", xianfeng::demo::DEMO_PASSWORD)
+            .await,
+    )
+    .await;
+    let token = login["access_token"].as_str().unwrap();
+    let get = |path: &str| app.client.get(app.url(path)).bearer_auth(token).send();
+
+    let escalations = json_of(get("/api/v1/escalations").await.unwrap()).await;
+    let reports = json_of(get("/api/v1/mediation-reports?limit=100").await.unwrap()).await;
+
+    let escalated = escalations["items"].as_array().unwrap();
+    assert!(!escalated.is_empty());
+    assert!(
+        escalated
+            .iter()
+            .all(|r| r["escalation"]["status"] == "open")
+    );
+    assert_eq!(
+        reports["items"].as_array().unwrap().len(),
+        escalated.len() * 2,
+        "one settled and one escalated per village"
+    );
+}
