@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::Actor;
 use crate::domain::Role;
-use crate::entities::{assignment, branch, household, notification, user, visit};
+use crate::entities::{assignment, branch, household, notification, pledge, user, visit};
 use crate::error::ApiError;
 
 /// What a caller wants to do, for the permission check.
@@ -28,6 +28,14 @@ pub enum Action {
     GrantRole(Role),
     /// Submit a visit, mediation report, member pledge or progress for a branch.
     Submit,
+    /// Make a branch pledge (支部承诺), published at once.
+    CreateBranchPledge,
+    /// Mark a pledge fulfilled or not (the owner never judges their own).
+    FulfilPledge,
+    /// Comment on a pledge as the township's leadership (领导点评).
+    LeaderComment,
+    /// Rate a pledge (群众评议): the branch's own people, never its owner.
+    RatePledge,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -43,8 +51,18 @@ pub fn permits(
         // The township office oversees; members and secretaries submit.
         (Role::TownshipAdmin, Action::Submit) => false,
         (_, Action::Submit) => in_own_branch,
+        // Ratings come from the branch's members and secretaries, not the office.
+        (Role::TownshipAdmin, Action::RatePledge) => false,
+        (_, Action::RatePledge) => in_own_branch,
         (Role::TownshipAdmin, _) => true,
-        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => in_own_branch,
+        (
+            Role::Secretary,
+            Action::ManageUsers
+            | Action::ManageHouseholds
+            | Action::CreateBranchPledge
+            | Action::FulfilPledge,
+        ) => in_own_branch,
+        (Role::Secretary, Action::LeaderComment) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (Role::Secretary, Action::ManageBranches) => false,
         (Role::Member, _) => false,
@@ -162,6 +180,56 @@ impl Actor {
     }
 }
 
+/// Whose pledge it is, for the owner rules: a member pledge belongs to its
+/// author, a branch pledge to the branch's secretaries.
+#[derive(Debug, Clone, Copy)]
+pub struct PledgeOwner {
+    pub branch_id: Uuid,
+    pub scope: crate::domain::PledgeScope,
+    pub author_id: Uuid,
+}
+
+/// Whether the caller (`role`, `own_branch`, `user_id`) owns the pledge.
+pub fn owns_pledge(
+    role: Role,
+    own_branch: Option<Uuid>,
+    user_id: Uuid,
+    owner: PledgeOwner,
+) -> bool {
+    match owner.scope {
+        crate::domain::PledgeScope::Member => owner.author_id == user_id,
+        crate::domain::PledgeScope::Branch => {
+            role == Role::Secretary && own_branch == Some(owner.branch_id)
+        }
+    }
+}
+
+impl Actor {
+    /// Whether the caller owns the pledge (posts its progress; hears of comments and ratings).
+    pub fn owns(&self, owner: PledgeOwner) -> bool {
+        owns_pledge(self.role, self.branch_id, self.user_id, owner)
+    }
+
+    /// 403 unless the caller may post progress on the pledge: only its owner.
+    pub fn may_report_progress(&self, owner: PledgeOwner) -> Result<(), ApiError> {
+        if self.owns(owner) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// 403 unless the caller may act on a pledge it does not own: fulfil
+    /// (the branch's secretary or an admin) or rate (the branch's people).
+    pub fn may_judge_pledge(&self, action: Action, owner: PledgeOwner) -> Result<(), ApiError> {
+        self.may(action, Some(owner.branch_id))?;
+        if self.owns(owner) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(())
+    }
+}
+
 impl Actor {
     /// The caller's own notifications: nobody reads another's inbox.
     pub fn inbox(&self) -> Select<notification::Entity> {
@@ -204,6 +272,16 @@ impl Submission for visit::Entity {
     }
 }
 
+impl Submission for pledge::Entity {
+    const PUBLIC_STATUSES: &'static [&'static str] = &["approved", "fulfilled", "not_fulfilled"];
+    fn author_column() -> Self::Column {
+        pledge::Column::AuthorId
+    }
+    fn status_column() -> Self::Column {
+        pledge::Column::Status
+    }
+}
+
 /// An entity that belongs to a township and, usually, a branch.
 pub trait Tenanted: EntityTrait {
     fn id_column() -> Self::Column;
@@ -233,6 +311,7 @@ tenanted!(user, branch: Some(user::Column::BranchId));
 tenanted!(household, branch: Some(household::Column::BranchId));
 tenanted!(assignment, branch: Some(assignment::Column::BranchId));
 tenanted!(visit, branch: Some(visit::Column::BranchId));
+tenanted!(pledge, branch: Some(pledge::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -250,6 +329,10 @@ mod tests {
             Action::ManageUsers,
             Action::ManageHouseholds,
             Action::Submit,
+            Action::CreateBranchPledge,
+            Action::FulfilPledge,
+            Action::LeaderComment,
+            Action::RatePledge,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -262,8 +345,16 @@ mod tests {
                     let expected = match (role, action) {
                         (Role::TownshipAdmin, Action::Submit) => false,
                         (_, Action::Submit) => is_own,
+                        (Role::TownshipAdmin, Action::RatePledge) => false,
+                        (_, Action::RatePledge) => is_own,
                         (Role::TownshipAdmin, _) => true,
-                        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => is_own,
+                        (
+                            Role::Secretary,
+                            Action::ManageUsers
+                            | Action::ManageHouseholds
+                            | Action::CreateBranchPledge
+                            | Action::FulfilPledge,
+                        ) => is_own,
                         _ => false,
                     };
                     assert_eq!(
@@ -334,6 +425,55 @@ mod tests {
             me,
             other,
             someone
+        ));
+    }
+
+    #[test]
+    fn a_member_pledge_is_its_authors_and_a_branch_pledge_its_secretarys() {
+        use crate::domain::PledgeScope;
+        let (branch, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        let member_pledge = PledgeOwner {
+            branch_id: branch,
+            scope: PledgeScope::Member,
+            author_id: me,
+        };
+        assert!(owns_pledge(Role::Member, Some(branch), me, member_pledge));
+        assert!(!owns_pledge(
+            Role::Member,
+            Some(branch),
+            someone,
+            member_pledge
+        ));
+        assert!(!owns_pledge(
+            Role::Secretary,
+            Some(branch),
+            someone,
+            member_pledge
+        ));
+        let branch_pledge = PledgeOwner {
+            branch_id: branch,
+            scope: PledgeScope::Branch,
+            author_id: someone,
+        };
+        assert!(owns_pledge(
+            Role::Secretary,
+            Some(branch),
+            me,
+            branch_pledge
+        ));
+        assert!(!owns_pledge(
+            Role::Secretary,
+            Some(other),
+            me,
+            branch_pledge
+        ));
+        assert!(!owns_pledge(Role::Member, Some(branch), me, branch_pledge));
+        assert!(!owns_pledge(
+            Role::TownshipAdmin,
+            None,
+            someone,
+            branch_pledge
         ));
     }
 
