@@ -17,6 +17,7 @@ pub mod me;
 pub mod notifications;
 pub mod ops;
 pub mod outbox;
+pub mod pledges;
 pub mod reviews;
 pub mod startup;
 pub mod telemetry;

@@ -107,6 +107,9 @@ pub async fn find_readable(
             "visit" => crate::visits::repo::find_readable(db, actor, attachment.subject_id)
                 .await
                 .map(drop),
+            "pledge" => crate::pledges::repo::find_readable(db, actor, attachment.subject_id)
+                .await
+                .map(drop),
             // Kinds without a read scope yet reveal nothing.
             _ => Err(ApiError::NotFound),
         };
