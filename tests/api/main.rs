@@ -10,6 +10,7 @@ mod households;
 mod notifications;
 mod operations;
 mod organisation;
+mod pledges;
 mod uploads;
 mod visits;
 mod wechat;
