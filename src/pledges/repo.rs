@@ -422,7 +422,7 @@ pub fn progress_view(e: pledge_progress::Model) -> ProgressView {
 }
 
 /// Names of users (never their phones), in one query.
-async fn names_of(
+pub async fn names_of(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, String>, ApiError> {

@@ -866,3 +866,68 @@ async fn the_branch_rates_others_published_pledges_once_each_replacing_on_repeat
     let note = notification_of(&app, owner, "pledge.rated").await;
     assert_eq!(note["title"], "您的承诺收到群众评议");
 }
+
+/// A tiny lossless WebP; `salt` varies its bytes.
+fn webp(salt: u8) -> Vec<u8> {
+    let mut webp = b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0".to_vec();
+    webp.extend([
+        0x2f, 0, 0, 0, 0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, salt,
+    ]);
+    webp
+}
+
+#[tokio::test]
+async fn a_progress_photo_is_seen_by_whoever_may_read_the_pledge() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let owner = &branch.members[0];
+    let approved = approved_pledge(&app, branch, owner).await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(webp(7))
+            .file_name("photo.webp")
+            .mime_str("image/webp")
+            .unwrap(),
+    );
+    let upload = app
+        .request(Method::POST, "/api/v1/uploads", Some(owner))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(upload.status().is_success(), "{}", upload.status());
+    let photo_id = json_of(upload).await["id"].as_str().unwrap().to_owned();
+    let photo = format!("/api/v1/uploads/{photo_id}");
+    assert_eq!(
+        app.get(&photo, &branch.members[1]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let by_other = app
+        .post(
+            &path(&approved, "/progress"),
+            owner,
+            json!({ "note": "送去米面油", "photo_ids": [Uuid::now_v7()] }),
+        )
+        .await;
+    assert_eq!(by_other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app
+        .post(
+            &path(&approved, "/progress"),
+            owner,
+            json!({ "note": "送去米面油", "photo_ids": [photo_id] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    assert_eq!(
+        app.get(&photo, &branch.members[1]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&photo, &app.world.a.branches[1].members[0])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
