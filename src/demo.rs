@@ -1,18 +1,22 @@
 //! The demo township: a few branches, a secretary and members in each,
-//! households with assignments and a few visits in every review state —
-//! enough to try every screen at once.
+//! households with assignments, a few visits in every review state and a
+//! pledge wall — enough to try every screen at once.
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::auth::{Actor, password};
 use crate::branches::repo as branches;
+use crate::domain::PledgeScope;
+use crate::domain::pledge::{PledgeMetric, Target, TargetMetric};
 use crate::domain::{
     BranchKind, CoordSystem, Location, ReviewDecision, ReviewStatus, Role, VisitKind,
 };
-use crate::entities::{household, township, visit};
+use crate::entities::{household, pledge, township, visit};
 use crate::households::dto::HouseholdFields;
 use crate::households::repo as households;
+use crate::pledges::dto::PledgeContent;
+use crate::pledges::repo as pledges;
 use crate::reviews::workflow::{self, HistoryEvent, Pending};
 use crate::townships::repo as townships;
 use crate::users::dto::NewUser;
@@ -113,6 +117,9 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
                 branch: Some(branch_name.into()),
             });
         }
+        let secretary_actor = actor(secretary.id, &township, branch.id, Role::Secretary);
+        let first_member = actor(member_ids[0], &township, branch.id, Role::Member);
+        demo_pledges(&txn, &secretary_actor, &first_member).await?;
         if kind != BranchKind::Village {
             continue;
         }
@@ -330,6 +337,94 @@ async fn demo_reports(
         }
     }
     Ok(())
+}
+
+/// The branch's yearly pledge (published) and its first member's pledge
+/// (approved by the secretary), both with a target measured from visits.
+async fn demo_pledges(
+    txn: &DatabaseTransaction,
+    secretary: &Actor,
+    member: &Actor,
+) -> anyhow::Result<()> {
+    let year = chrono::Datelike::year(&crate::db::now());
+    let pledge = |title: &str, content: &str, target: &str, count: i32| {
+        PledgeContent::parse(
+            year,
+            title,
+            content,
+            vec![Target {
+                description: target.into(),
+                due_date: None,
+                metric: Some(TargetMetric {
+                    metric: PledgeMetric::Visits,
+                    count,
+                }),
+            }],
+            None,
+            None,
+        )
+        .map_err(|errors| anyhow::anyhow!("demo pledge: {errors:?}"))
+    };
+    let now = crate::db::now();
+    let branch_pledge = pledge(
+        "建强支部堡垒，包户走访全覆盖",
+        "支部委员带头包户，每季度开展一次集中走访，群众反映的问题限时办结",
+        "全支部全年走访农户120户次",
+        120,
+    )?;
+    let made = pledges::insert(
+        txn,
+        secretary,
+        member.branch_id.unwrap_or_default(),
+        PledgeScope::Branch,
+        &branch_pledge,
+        now,
+    )
+    .await?;
+    workflow::record_event(txn, secretary, pledge_event(made.id, 1, "published")).await?;
+
+    let member_pledge = pledge(
+        "亮身份、作表率，结对帮扶不落一户",
+        "每月走访包联户，帮助解决取暖、就医等实际困难",
+        "全年走访包联户36次",
+        36,
+    )?;
+    let made = pledges::insert(
+        txn,
+        member,
+        member.branch_id.unwrap_or_default(),
+        PledgeScope::Member,
+        &member_pledge,
+        now,
+    )
+    .await?;
+    workflow::record_event(txn, member, pledge_event(made.id, 1, "submitted")).await?;
+    let seen = Pending {
+        id: made.id,
+        status: ReviewStatus::Pending,
+        version: made.version,
+    };
+    workflow::record_decision::<pledge::Entity>(
+        txn,
+        &seen,
+        ReviewDecision::Approve,
+        None,
+        secretary,
+    )
+    .await?;
+    workflow::record_event(txn, secretary, pledge_event(made.id, 2, "approved")).await?;
+    Ok(())
+}
+
+fn pledge_event(id: Uuid, version: i32, action: &'static str) -> HistoryEvent<'static> {
+    HistoryEvent {
+        subject_kind: pledges::SUBJECT_KIND,
+        subject_id: id,
+        version,
+        action,
+        comment: None,
+        snapshot: None,
+    }
 }
 
 fn submitted_event(id: Uuid) -> HistoryEvent<'static> {

@@ -18,6 +18,7 @@ pub mod mediation;
 pub mod notifications;
 pub mod ops;
 pub mod outbox;
+pub mod pledges;
 pub mod reviews;
 pub mod startup;
 pub mod telemetry;

@@ -147,6 +147,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::uploads::routes::configure)
             .configure(crate::visits::routes::configure)
             .configure(crate::mediation::routes::configure)
+            .configure(crate::pledges::routes::configure)
             .configure(crate::reviews::routes::configure)
             .configure(crate::notifications::routes::configure),
     );

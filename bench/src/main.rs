@@ -34,6 +34,17 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         logins: usize,
     },
+    /// The pledge wall of one branch of `members` members with three pledges each.
+    Pledges {
+        #[arg(long, default_value = "http://127.0.0.1:18092")]
+        base: String,
+        /// Members to add to the demo's first branch, each making three pledges.
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        /// Timed requests per endpoint.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
     /// `POST /api/v1/visits` under concurrent load, as the demo township's members.
     Checkins {
         #[arg(long, default_value = "http://127.0.0.1:18091")]
@@ -86,6 +97,11 @@ async fn main() -> anyhow::Result<()> {
             reports,
             requests,
         } => reports::reports(&base, &database_url, reports, requests).await,
+        Command::Pledges {
+            base,
+            members,
+            requests,
+        } => pledges(&base, members, requests).await,
     }
 }
 
@@ -495,6 +511,120 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
     println!(
         "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
         summary.p50, summary.p90, summary.p99, summary.max
+    );
+    Ok(())
+}
+
+/// Fills the demo's first branch with `members` members making three pledges
+/// each (approved, rated once, some commented on), then times the wall.
+async fn pledges(base: &str, members: usize, requests: usize) -> anyhow::Result<()> {
+    let client = Client::builder().build()?;
+    let admin = Session::login(&client, base, ADMIN_PHONE).await?;
+    let secretary = Session::login(&client, base, SECRETARY_PHONE).await?;
+    let year = xianfeng::db::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()?;
+    let started = Instant::now();
+    let mut sessions = Vec::with_capacity(members);
+    for m in 0..members {
+        let phone = format!("1370000{m:04}");
+        secretary
+            .json(
+                Method::POST,
+                "/api/v1/users",
+                Some(json!({
+                    "name": format!("党员{m}"), "phone": phone, "role": "member",
+                    "password": xianfeng::demo::DEMO_PASSWORD
+                })),
+            )
+            .await?;
+        sessions.push(Session::login(&client, base, &phone).await?);
+    }
+    let mut made = Vec::new();
+    for (m, member) in sessions.iter().enumerate() {
+        for p in 0..3 {
+            let pledge = member
+                .json(
+                    Method::POST,
+                    "/api/v1/pledges",
+                    Some(json!({
+                        "scope": "member", "year": year,
+                        "title": format!("承诺{m}-{p}"),
+                        "content": "每月走访包联户，帮助解决实际困难",
+                        "targets": [
+                            {"description": "全年走访包联户36次", "metric": {"metric": "visits", "count": 36}},
+                            {"description": "参加主题党日"}
+                        ]
+                    })),
+                )
+                .await?;
+            let id = pledge["id"].as_str().context("no pledge id")?.to_owned();
+            secretary
+                .json(
+                    Method::POST,
+                    &format!("/api/v1/pledges/{id}/review"),
+                    Some(json!({"decision": "approve"})),
+                )
+                .await?;
+            made.push((m, id));
+        }
+    }
+    for (i, (m, id)) in made.iter().enumerate() {
+        let rater = &sessions[(m + 1) % sessions.len()];
+        rater
+            .request(Method::PUT, &format!("/api/v1/pledges/{id}/rating"))
+            .json(&json!({"score": 1 + i % 5, "comment": "为群众办实事"}))
+            .send()
+            .await?
+            .error_for_status()?;
+        if i % 10 == 0 {
+            admin
+                .json(
+                    Method::POST,
+                    &format!("/api/v1/pledges/{id}/comments"),
+                    Some(json!({"body": "承诺具体，望抓好落实"})),
+                )
+                .await?;
+        }
+    }
+    println!(
+        "set-up: {members} members, {} pledges, approved and rated, in {:.1} s",
+        made.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let member = &sessions[0];
+    let one = made[0].1.clone();
+    println!(
+        "| endpoint (one client, loopback)              |  p50 ms |  p90 ms |  p99 ms |  max ms |"
+    );
+    println!(
+        "|----------------------------------------------|--------:|--------:|--------:|--------:|"
+    );
+    row(
+        "GET /api/v1/pledges (member, 20)",
+        &time(requests, |_| member.request(Method::GET, "/api/v1/pledges")).await?,
+    );
+    row(
+        "GET /api/v1/pledges?limit=100 (member)",
+        &time(requests, |_| {
+            member.request(Method::GET, "/api/v1/pledges?limit=100")
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/pledges?limit=100 (secretary)",
+        &time(requests, |_| {
+            secretary.request(Method::GET, "/api/v1/pledges?limit=100")
+        })
+        .await?,
+    );
+    row(
+        "GET /api/v1/pledges/{id}",
+        &time(requests, |_| {
+            member.request(Method::GET, &format!("/api/v1/pledges/{one}"))
+        })
+        .await?,
     );
     Ok(())
 }

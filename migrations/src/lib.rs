@@ -6,6 +6,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_visits;
 mod m20261128_000003_notifications;
 mod m20261128_000004_mediation;
+mod m20261128_000005_pledges;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_visits::Migration),
             Box::new(m20261128_000003_notifications::Migration),
             Box::new(m20261128_000004_mediation::Migration),
+            Box::new(m20261128_000005_pledges::Migration),
         ]
     }
 }

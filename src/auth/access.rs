@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
-    assignment, branch, household, mediation_follow_up, mediation_report, notification, user, visit,
+    assignment, branch, household, mediation_follow_up, mediation_report, notification, pledge,
+    user, visit,
 };
 use crate::error::ApiError;
 
@@ -32,6 +33,14 @@ pub enum Action {
     Submit,
     /// Acknowledge or resolve a dispute escalated to the township.
     HandleEscalation,
+    /// Make a branch pledge (支部承诺), published at once.
+    CreateBranchPledge,
+    /// Mark a pledge fulfilled or not (the owner never judges their own).
+    FulfilPledge,
+    /// Comment on a pledge as the township's leadership (领导点评).
+    LeaderComment,
+    /// Rate a pledge (群众评议): the branch's own people, never its owner.
+    RatePledge,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -47,8 +56,18 @@ pub fn permits(
         // The township office oversees; members and secretaries submit.
         (Role::TownshipAdmin, Action::Submit) => false,
         (_, Action::Submit) => in_own_branch,
+        // Ratings come from the branch's members and secretaries, not the office.
+        (Role::TownshipAdmin, Action::RatePledge) => false,
+        (_, Action::RatePledge) => in_own_branch,
         (Role::TownshipAdmin, _) => true,
-        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => in_own_branch,
+        (
+            Role::Secretary,
+            Action::ManageUsers
+            | Action::ManageHouseholds
+            | Action::CreateBranchPledge
+            | Action::FulfilPledge,
+        ) => in_own_branch,
+        (Role::Secretary, Action::LeaderComment) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
         (Role::Member, _) => false,
@@ -183,6 +202,56 @@ impl Actor {
     }
 }
 
+/// Whose pledge it is, for the owner rules: a member pledge belongs to its
+/// author, a branch pledge to the branch's secretaries.
+#[derive(Debug, Clone, Copy)]
+pub struct PledgeOwner {
+    pub branch_id: Uuid,
+    pub scope: crate::domain::PledgeScope,
+    pub author_id: Uuid,
+}
+
+/// Whether the caller (`role`, `own_branch`, `user_id`) owns the pledge.
+pub fn owns_pledge(
+    role: Role,
+    own_branch: Option<Uuid>,
+    user_id: Uuid,
+    owner: PledgeOwner,
+) -> bool {
+    match owner.scope {
+        crate::domain::PledgeScope::Member => owner.author_id == user_id,
+        crate::domain::PledgeScope::Branch => {
+            role == Role::Secretary && own_branch == Some(owner.branch_id)
+        }
+    }
+}
+
+impl Actor {
+    /// Whether the caller owns the pledge (posts its progress; hears of comments and ratings).
+    pub fn owns(&self, owner: PledgeOwner) -> bool {
+        owns_pledge(self.role, self.branch_id, self.user_id, owner)
+    }
+
+    /// 403 unless the caller may post progress on the pledge: only its owner.
+    pub fn may_report_progress(&self, owner: PledgeOwner) -> Result<(), ApiError> {
+        if self.owns(owner) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// 403 unless the caller may act on a pledge it does not own: fulfil
+    /// (the branch's secretary or an admin) or rate (the branch's people).
+    pub fn may_judge_pledge(&self, action: Action, owner: PledgeOwner) -> Result<(), ApiError> {
+        self.may(action, Some(owner.branch_id))?;
+        if self.owns(owner) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(())
+    }
+}
+
 impl Actor {
     /// The caller's own notifications: nobody reads another's inbox.
     pub fn inbox(&self) -> Select<notification::Entity> {
@@ -250,6 +319,16 @@ impl Submission for mediation_report::Entity {
     }
 }
 
+impl Submission for pledge::Entity {
+    const PUBLIC_STATUSES: &'static [&'static str] = &["approved", "fulfilled", "not_fulfilled"];
+    fn author_column() -> Self::Column {
+        pledge::Column::AuthorId
+    }
+    fn status_column() -> Self::Column {
+        pledge::Column::Status
+    }
+}
+
 /// An entity that belongs to a township and, usually, a branch.
 pub trait Tenanted: EntityTrait {
     fn id_column() -> Self::Column;
@@ -281,6 +360,7 @@ tenanted!(assignment, branch: Some(assignment::Column::BranchId));
 tenanted!(visit, branch: Some(visit::Column::BranchId));
 tenanted!(mediation_report, branch: Some(mediation_report::Column::BranchId));
 tenanted!(mediation_follow_up, branch: Some(mediation_follow_up::Column::BranchId));
+tenanted!(pledge, branch: Some(pledge::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -299,6 +379,10 @@ mod tests {
             Action::ManageHouseholds,
             Action::Submit,
             Action::HandleEscalation,
+            Action::CreateBranchPledge,
+            Action::FulfilPledge,
+            Action::LeaderComment,
+            Action::RatePledge,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -311,9 +395,17 @@ mod tests {
                     let expected = match (role, action) {
                         (Role::TownshipAdmin, Action::Submit) => false,
                         (_, Action::Submit) => is_own,
+                        (Role::TownshipAdmin, Action::RatePledge) => false,
+                        (_, Action::RatePledge) => is_own,
                         (Role::TownshipAdmin, _) => true,
-                        (Role::Secretary, Action::ManageUsers | Action::ManageHouseholds) => is_own,
                         // Escalations are the township's: only its admins handle them.
+                        (
+                            Role::Secretary,
+                            Action::ManageUsers
+                            | Action::ManageHouseholds
+                            | Action::CreateBranchPledge
+                            | Action::FulfilPledge,
+                        ) => is_own,
                         _ => false,
                     };
                     assert_eq!(
@@ -410,6 +502,55 @@ mod tests {
             me,
             own,
             someone
+        ));
+    }
+
+    #[test]
+    fn a_member_pledge_is_its_authors_and_a_branch_pledge_its_secretarys() {
+        use crate::domain::PledgeScope;
+        let (branch, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        let member_pledge = PledgeOwner {
+            branch_id: branch,
+            scope: PledgeScope::Member,
+            author_id: me,
+        };
+        assert!(owns_pledge(Role::Member, Some(branch), me, member_pledge));
+        assert!(!owns_pledge(
+            Role::Member,
+            Some(branch),
+            someone,
+            member_pledge
+        ));
+        assert!(!owns_pledge(
+            Role::Secretary,
+            Some(branch),
+            someone,
+            member_pledge
+        ));
+        let branch_pledge = PledgeOwner {
+            branch_id: branch,
+            scope: PledgeScope::Branch,
+            author_id: someone,
+        };
+        assert!(owns_pledge(
+            Role::Secretary,
+            Some(branch),
+            me,
+            branch_pledge
+        ));
+        assert!(!owns_pledge(
+            Role::Secretary,
+            Some(other),
+            me,
+            branch_pledge
+        ));
+        assert!(!owns_pledge(Role::Member, Some(branch), me, branch_pledge));
+        assert!(!owns_pledge(
+            Role::TownshipAdmin,
+            None,
+            someone,
+            branch_pledge
         ));
     }
 

@@ -4,6 +4,7 @@ pub mod field_errors;
 pub mod location;
 pub mod mediation;
 pub mod personal;
+pub mod pledge;
 pub mod review;
 pub mod role;
 pub mod text;
@@ -11,6 +12,7 @@ pub mod visit;
 
 pub use field_errors::{FieldError, FieldErrors};
 pub use location::{CoordSystem, Location};
+pub use pledge::{PledgeScope, PledgeStatus};
 pub use review::{ReviewDecision, ReviewStatus};
 pub use role::{BranchKind, Role};
 pub use visit::{QualityThresholds, VisitFlag, VisitKind};

@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt;
         (name = "uploads", description = "Photos (JPEG, PNG, WebP), stripped of location, attached to submissions"),
         (name = "visits", description = "Household visits (走访): check-ins, review (审核), history, export"),
         (name = "mediation", description = "Dispute-mediation reports (矛盾纠纷调解): review, escalation to the township (上报), follow-up visits (回访), export"),
+        (name = "pledges", description = "Public pledges (公开承诺): the pledge wall, review, progress (践诺) from evidence, fulfilment, leader comments (领导点评), ratings (群众评议)"),
         (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
         (name = "notifications", description = "The in-app inbox"),
         (name = "operations", description = "Health, readiness, metrics")

@@ -2,14 +2,16 @@
 //! goes to the branch's secretaries other than its author (the township admins
 //! when there is none); a decision goes to the submitter; an escalated dispute
 //! to the township admins; an overdue follow-up to the report's author and
-//! the branch's secretaries.
+//! the branch's secretaries; a leader comment, rating or fulfilment to the
+//! pledge's owner.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::mediation::EscalationStatus;
-use crate::domain::{ReviewDecision, Role, VisitKind};
+use crate::domain::pledge::FulfilOutcome;
+use crate::domain::{PledgeScope, ReviewDecision, Role, VisitKind};
 use crate::entities::{branch, household, outbox_event, user};
 use crate::error::ApiError;
 
@@ -36,6 +38,37 @@ struct Reviewed {
     household_id: Option<Uuid>,
     decision: ReviewDecision,
     comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PledgeSubmitted {
+    branch_id: Uuid,
+    member_id: Uuid,
+    #[serde(default)]
+    title: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PledgeReviewed {
+    member_id: Uuid,
+    #[serde(default)]
+    title: String,
+    decision: ReviewDecision,
+    comment: Option<String>,
+}
+
+/// An event about a pledge that tells its owner.
+#[derive(Debug, Deserialize)]
+struct ToPledgeOwner {
+    scope: PledgeScope,
+    branch_id: Uuid,
+    author_id: Uuid,
+    #[serde(default)]
+    title: String,
+    comment: Option<String>,
+    score: Option<i32>,
+    outcome: Option<FulfilOutcome>,
+    note: Option<String>,
 }
 
 /// The inbox entries an event makes; none for kinds that notify nobody.
@@ -94,6 +127,85 @@ pub async fn messages_for(
                 title: title.into(),
                 body: format!("您对{household}户的走访记录{outcome}{reason}"),
             }])
+        }
+        "pledge.submitted" | "pledge.resubmitted" => {
+            let Ok(submitted) = serde_json::from_value::<PledgeSubmitted>(event.payload.clone())
+            else {
+                return Ok(Vec::new());
+            };
+            let author = name_of(db, submitted.member_id).await?;
+            let again = if event.kind == "pledge.resubmitted" {
+                "修改后重新提交了"
+            } else {
+                "提交了"
+            };
+            let body = format!("党员{author}{again}公开承诺：《{}》", submitted.title);
+            let recipients = reviewers_of(
+                db,
+                event.township_id,
+                submitted.branch_id,
+                submitted.member_id,
+            )
+            .await?;
+            Ok(to_each(recipients, "新的承诺待审核", &body))
+        }
+        "pledge.reviewed" => {
+            let Ok(reviewed) = serde_json::from_value::<PledgeReviewed>(event.payload.clone())
+            else {
+                return Ok(Vec::new());
+            };
+            let (title, outcome) = match reviewed.decision {
+                ReviewDecision::Approve => ("承诺已通过审核", "已通过审核，现已公开"),
+                ReviewDecision::Return => ("承诺被退回", "被退回，请修改后重新提交"),
+                ReviewDecision::Reject => ("承诺未通过", "未通过审核"),
+            };
+            let reason = opinion(reviewed.comment.as_deref());
+            Ok(vec![Message {
+                recipient_id: reviewed.member_id,
+                title: title.into(),
+                body: format!("您的承诺《{}》{outcome}{reason}", reviewed.title),
+            }])
+        }
+        "pledge.commented" | "pledge.rated" | "pledge.fulfilled" => {
+            let Ok(told) = serde_json::from_value::<ToPledgeOwner>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let pledge = format!("《{}》", told.title);
+            let (title, body) = match event.kind.as_str() {
+                "pledge.commented" => (
+                    "领导点评了您的承诺",
+                    format!(
+                        "您的承诺{pledge}收到领导点评：{}",
+                        told.comment.clone().unwrap_or_default()
+                    ),
+                ),
+                "pledge.rated" => (
+                    "您的承诺收到群众评议",
+                    format!(
+                        "您的承诺{pledge}收到一条{}分的群众评议",
+                        told.score.unwrap_or_default()
+                    ),
+                ),
+                _ => {
+                    let note = told
+                        .note
+                        .clone()
+                        .filter(|n| !n.is_empty())
+                        .map(|n| format!("。说明：{n}"))
+                        .unwrap_or_default();
+                    match told.outcome.unwrap_or_default() {
+                        FulfilOutcome::Fulfilled => {
+                            ("承诺已践诺", format!("您的承诺{pledge}已确认践诺{note}"))
+                        }
+                        FulfilOutcome::NotFulfilled => (
+                            "承诺未践诺",
+                            format!("您的承诺{pledge}被确认为未践诺{note}"),
+                        ),
+                    }
+                }
+            };
+            let recipients = owners_of(db, event.township_id, &told).await?;
+            Ok(to_each(recipients, title, &body))
         }
         "mediation.submitted" | "mediation.resubmitted" => {
             let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
@@ -220,6 +332,33 @@ async fn admins_of(db: &impl ConnectionTrait, township_id: Uuid) -> Result<Vec<U
         .into_iter()
         .map(|u| u.id)
         .collect())
+}
+
+/// Who owns a pledge: a member pledge's author; a branch pledge's active
+/// secretaries (its author, when the branch has none).
+async fn owners_of(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+    told: &ToPledgeOwner,
+) -> Result<Vec<Uuid>, ApiError> {
+    if told.scope == PledgeScope::Member {
+        return Ok(vec![told.author_id]);
+    }
+    let secretaries: Vec<Uuid> = user::Entity::find()
+        .filter(user::Column::TownshipId.eq(township_id))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::BranchId.eq(told.branch_id))
+        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    if secretaries.is_empty() {
+        Ok(vec![told.author_id])
+    } else {
+        Ok(secretaries)
+    }
 }
 
 /// The branch's active secretaries other than the author; failing those, the

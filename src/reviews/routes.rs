@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::auth::access::Submission;
 use crate::domain::{FieldErrors, ReviewDecision, ReviewStatus, Role, VisitKind};
-use crate::entities::{household, mediation_report, visit};
+use crate::entities::{household, mediation_report, pledge, visit};
 use crate::error::{ApiError, ErrorBody, ErrorContent};
 use crate::http::extract::{Json, Query};
 use crate::http::middleware::prefers_english;
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// One submission waiting in (or decided from) the queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueItem {
-    /// `visit`, `mediation_report` (and, as they come, `pledge`).
+    /// `visit`, `mediation_report` or `pledge`.
     pub subject_kind: &'static str,
     pub subject_id: Uuid,
     pub branch_id: Uuid,
@@ -96,6 +96,7 @@ pub async fn review_queue(
     };
     let mut items = visit_items(&state.db, &actor, &wanted).await?;
     items.extend(report_items(&state.db, &actor, &wanted).await?);
+    items.extend(pledge_items(&state.db, &actor, &wanted).await?);
     items.sort_by_key(|item| (item.submitted_at, item.subject_id));
     let more = items.len() as u64 > limit;
     items.truncate(limit as usize);
@@ -225,6 +226,35 @@ async fn report_items(
         .collect())
 }
 
+async fn pledge_items(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    wanted: &Wanted,
+) -> Result<Vec<QueueItem>, ApiError> {
+    let rows = queue_query::<pledge::Entity>(
+        actor,
+        wanted,
+        pledge::Column::SubmittedAt,
+        pledge::Column::BranchId,
+    )
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|p| QueueItem {
+            subject_kind: "pledge",
+            subject_id: p.id,
+            branch_id: p.branch_id,
+            submitted_by: p.author_id,
+            submitted_by_name: String::new(),
+            submitted_at: p.submitted_at,
+            title: format!("公开承诺：{}", p.title),
+            status: wanted.status,
+            flags: Vec::new(),
+        })
+        .collect())
+}
+
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.timestamp_micros()))
 }
@@ -317,7 +347,7 @@ pub async fn bulk_review(
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         let outcome = match item.subject_kind.as_str() {
-            kind @ ("visit" | "mediation_report") => {
+            kind @ ("visit" | "mediation_report" | "pledge") => {
                 decide_one(
                     &state,
                     &actor,
@@ -370,6 +400,11 @@ async fn decide_one(
             crate::mediation::routes::decide_report(&txn, actor, id, decision, comment)
                 .await?
                 .status
+        }
+        "pledge" => {
+            let decided =
+                crate::pledges::routes::decide_pledge(&txn, actor, id, decision, comment).await?;
+            ReviewStatus::parse(decided.pledge.status.as_str()).unwrap_or(ReviewStatus::Approved)
         }
         _ => {
             crate::visits::routes::decide_visit(&txn, actor, id, decision, comment)

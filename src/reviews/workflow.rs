@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::auth::access::Submission;
 use crate::domain::review::{ReviewRefusal, decide};
 use crate::domain::{ReviewDecision, ReviewStatus};
-use crate::entities::{mediation_report, submission_event, visit};
+use crate::entities::{mediation_report, pledge, submission_event, visit};
 use crate::error::ApiError;
 
 /// A submission kind with the review columns.
@@ -103,6 +103,28 @@ impl ReviewView {
             comment,
             reviewed_at: reviewed_at?,
         })
+    }
+}
+
+impl Reviewable for pledge::Entity {
+    const SUBJECT_KIND: &'static str = "pledge";
+    fn version_column() -> Self::Column {
+        pledge::Column::Version
+    }
+    fn reviewer_column() -> Self::Column {
+        pledge::Column::ReviewerId
+    }
+    fn decision_column() -> Self::Column {
+        pledge::Column::ReviewDecision
+    }
+    fn comment_column() -> Self::Column {
+        pledge::Column::ReviewComment
+    }
+    fn reviewed_at_column() -> Self::Column {
+        pledge::Column::ReviewedAt
+    }
+    fn updated_at_column() -> Self::Column {
+        pledge::Column::UpdatedAt
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use sea_orm::sea_query::OnConflict;
+
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -115,6 +117,9 @@ pub async fn find_readable(
                     .await
                     .map(drop)
             }
+            "pledge" => crate::pledges::repo::find_readable(db, actor, attachment.subject_id)
+                .await
+                .map(drop),
             // Kinds without a read scope yet reveal nothing.
             _ => Err(ApiError::NotFound),
         };
@@ -160,7 +165,8 @@ pub async fn own_photos(
     Ok(errors.finish(|| photos)?)
 }
 
-/// Attaches `photos` to a submission, in one statement.
+/// Attaches `photos` to a submission, in one statement; a photo already
+/// attached to it stays attached once.
 pub async fn attach_photos(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -182,6 +188,15 @@ pub async fn attach_photos(
             created_at: Set(now),
         }
     }))
+    .on_conflict(
+        OnConflict::columns([
+            upload_attachment::Column::UploadId,
+            upload_attachment::Column::SubjectKind,
+            upload_attachment::Column::SubjectId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     Ok(())

@@ -11,6 +11,7 @@ mod mediation;
 mod notifications;
 mod operations;
 mod organisation;
+mod pledges;
 mod uploads;
 mod visits;
 mod wechat;
