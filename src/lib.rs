@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod pledges;
 pub mod reviews;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;
 pub mod townships;
 pub mod uploads;

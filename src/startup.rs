@@ -149,6 +149,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::mediation::routes::configure)
             .configure(crate::pledges::routes::configure)
             .configure(crate::reviews::routes::configure)
+            .configure(crate::stats::routes::configure)
             .configure(crate::notifications::routes::configure),
     );
 }

@@ -41,6 +41,8 @@ pub enum Action {
     LeaderComment,
     /// Rate a pledge (群众评议): the branch's own people, never its owner.
     RatePledge,
+    /// Read the statistics of a branch (`None`: of the whole township).
+    ReadStats,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -65,7 +67,8 @@ pub fn permits(
             Action::ManageUsers
             | Action::ManageHouseholds
             | Action::CreateBranchPledge
-            | Action::FulfilPledge,
+            | Action::FulfilPledge
+            | Action::ReadStats,
         ) => in_own_branch,
         (Role::Secretary, Action::LeaderComment) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
@@ -383,6 +386,7 @@ mod tests {
             Action::FulfilPledge,
             Action::LeaderComment,
             Action::RatePledge,
+            Action::ReadStats,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -404,7 +408,8 @@ mod tests {
                             Action::ManageUsers
                             | Action::ManageHouseholds
                             | Action::CreateBranchPledge
-                            | Action::FulfilPledge,
+                            | Action::FulfilPledge
+                            | Action::ReadStats,
                         ) => is_own,
                         _ => false,
                     };

@@ -12,6 +12,7 @@ mod notifications;
 mod operations;
 mod organisation;
 mod pledges;
+mod stats;
 mod uploads;
 mod visits;
 mod wechat;

@@ -1,0 +1,5 @@
+//! Statistics for the township dashboard and the secretary's phone.
+
+pub mod dto;
+pub mod repo;
+pub mod routes;

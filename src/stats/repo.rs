@@ -1,0 +1,390 @@
+//! The dashboard's counts, each one grouped query per table over the
+//! township (or one branch), folded per branch in memory.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use super::dto::{Figures, Metric};
+use crate::domain::mediation::MediationOutcome;
+use crate::domain::{ReviewStatus, Role};
+use crate::entities::{
+    assignment, audit_log, household, mediation_report, pledge, pledge_progress, user, visit,
+};
+use crate::error::ApiError;
+
+/// Where figures are counted: a township, perhaps one branch, a period.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub township_id: Uuid,
+    pub branch_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Scope {
+    fn rows<E: EntityTrait>(&self, township: E::Column, branch: E::Column) -> Select<E> {
+        let query = E::find().filter(township.eq(self.township_id));
+        match self.branch_id {
+            Some(branch_id) => query.filter(branch.eq(branch_id)),
+            None => query,
+        }
+    }
+
+    fn within<E: EntityTrait>(&self, query: Select<E>, at: E::Column) -> Select<E> {
+        let query = match self.from {
+            Some(from) => query.filter(at.gte(from)),
+            None => query,
+        };
+        match self.to {
+            Some(to) => query.filter(at.lt(to)),
+            None => query,
+        }
+    }
+}
+
+/// The latest change of the township: the newest audit row, written in the
+/// transaction of every change. Figures cannot differ while it stays.
+pub async fn change_version(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+) -> Result<Option<Uuid>, ApiError> {
+    Ok(audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::Id)
+        .filter(audit_log::Column::TownshipId.eq(township_id))
+        .order_by_desc(audit_log::Column::CreatedAt)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
+/// Every figure of the scope, per branch.
+pub async fn figures_by_branch(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<HashMap<Uuid, Figures>, ApiError> {
+    let mut by_branch: HashMap<Uuid, Figures> = HashMap::new();
+
+    for (branch, n) in members(db, scope).await? {
+        by_branch.entry(branch).or_default().members = n;
+    }
+    for (branch, n) in count_by_branch(
+        db,
+        scope.rows::<household::Entity>(household::Column::TownshipId, household::Column::BranchId),
+        household::Column::BranchId,
+    )
+    .await?
+    {
+        by_branch.entry(branch).or_default().households = n;
+    }
+    for (branch, n) in households_visited(db, scope).await? {
+        by_branch.entry(branch).or_default().households_visited = n;
+    }
+    for (branch, kind, status, n) in visits(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        *figures.visits_by_kind.entry(kind).or_default() += n;
+        *figures.visits_by_status.entry(status).or_default() += n;
+    }
+    for (branch, outcome, escalated, n) in reports(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        figures.reports += n;
+        if outcome == MediationOutcome::Resolved.as_str() {
+            figures.reports_resolved += n;
+        }
+        if escalated.is_some() {
+            figures.reports_escalated += n;
+        }
+    }
+    for (branch, status, n) in pledges(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        if ["approved", "fulfilled", "not_fulfilled"].contains(&status.as_str()) {
+            figures.pledges += n;
+        }
+        if status == "fulfilled" {
+            figures.pledges_fulfilled += n;
+        }
+    }
+    for (branch, n, oldest) in pending(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        figures.pending_reviews += n;
+        figures.oldest_pending_at = match (figures.oldest_pending_at, oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(by_branch)
+}
+
+fn n(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or_default()
+}
+
+async fn count_by_branch<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    branch: E::Column,
+) -> Result<Vec<(Uuid, u64)>, ApiError> {
+    let rows: Vec<(Uuid, i64)> = query
+        .select_only()
+        .column(branch)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(branch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(b, c)| (b, n(c))).collect())
+}
+
+async fn members(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<(Uuid, u64)>, ApiError> {
+    let query = scope
+        .rows::<user::Entity>(user::Column::TownshipId, user::Column::BranchId)
+        .filter(user::Column::BranchId.is_not_null())
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.is_in([Role::Member.as_str(), Role::Secretary.as_str()]));
+    let rows: Vec<(Option<Uuid>, i64)> = query
+        .select_only()
+        .column(user::Column::BranchId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(user::Column::BranchId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(b, c)| Some((b?, n(c))))
+        .collect())
+}
+
+async fn households_visited(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, u64)>, ApiError> {
+    let query = scope.within(
+        scope
+            .rows::<visit::Entity>(visit::Column::TownshipId, visit::Column::BranchId)
+            .filter(visit::Column::Status.ne(ReviewStatus::Rejected.as_str())),
+        visit::Column::VisitedAt,
+    );
+    let rows: Vec<(Uuid, i64)> = query
+        .select_only()
+        .column(visit::Column::BranchId)
+        .column_as(
+            Expr::expr(Func::count_distinct(Expr::col(visit::Column::HouseholdId))),
+            "n",
+        )
+        .group_by(visit::Column::BranchId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(b, c)| (b, n(c))).collect())
+}
+
+async fn visits(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, String, String, u64)>, ApiError> {
+    let query = scope.within(
+        scope.rows::<visit::Entity>(visit::Column::TownshipId, visit::Column::BranchId),
+        visit::Column::VisitedAt,
+    );
+    let rows: Vec<(Uuid, String, String, i64)> = query
+        .select_only()
+        .column(visit::Column::BranchId)
+        .column(visit::Column::Kind)
+        .column(visit::Column::Status)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(visit::Column::BranchId)
+        .group_by(visit::Column::Kind)
+        .group_by(visit::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(b, k, s, c)| (b, k, s, n(c)))
+        .collect())
+}
+
+async fn reports(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, String, Option<String>, u64)>, ApiError> {
+    use mediation_report::Column as C;
+    let query = scope.within(
+        scope.rows::<mediation_report::Entity>(C::TownshipId, C::BranchId),
+        C::OccurredAt,
+    );
+    let rows: Vec<(Uuid, String, Option<String>, i64)> = query
+        .select_only()
+        .column(C::BranchId)
+        .column(C::LatestOutcome)
+        .column(C::EscalationStatus)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(C::BranchId)
+        .group_by(C::LatestOutcome)
+        .group_by(C::EscalationStatus)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(b, o, e, c)| (b, o, e, n(c)))
+        .collect())
+}
+
+async fn pledges(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, String, u64)>, ApiError> {
+    let query = scope.within(
+        scope.rows::<pledge::Entity>(pledge::Column::TownshipId, pledge::Column::BranchId),
+        pledge::Column::CreatedAt,
+    );
+    let rows: Vec<(Uuid, String, i64)> = query
+        .select_only()
+        .column(pledge::Column::BranchId)
+        .column(pledge::Column::Status)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(pledge::Column::BranchId)
+        .group_by(pledge::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(b, s, c)| (b, s, n(c))).collect())
+}
+
+/// Pending submissions of every kind per branch, with the oldest's time.
+async fn pending(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, u64, Option<DateTime<Utc>>)>, ApiError> {
+    let pending = ReviewStatus::Pending.as_str();
+    let mut all = Vec::new();
+    macro_rules! waiting {
+        ($entity:ident) => {{
+            let rows: Vec<(Uuid, i64, Option<DateTime<Utc>>)> = scope
+                .rows::<$entity::Entity>($entity::Column::TownshipId, $entity::Column::BranchId)
+                .filter($entity::Column::Status.eq(pending))
+                .select_only()
+                .column($entity::Column::BranchId)
+                .column_as(Expr::cust("COUNT(*)"), "n")
+                .column_as($entity::Column::SubmittedAt.min(), "oldest")
+                .group_by($entity::Column::BranchId)
+                .into_tuple()
+                .all(db)
+                .await?;
+            all.extend(rows.into_iter().map(|(b, c, o)| (b, n(c), o)));
+        }};
+    }
+    waiting!(visit);
+    waiting!(mediation_report);
+    waiting!(pledge);
+    Ok(all)
+}
+
+/// The times the series of `metric` counts, within the scope and period.
+pub async fn times(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    metric: Metric,
+) -> Result<Vec<DateTime<Utc>>, ApiError> {
+    macro_rules! times_of {
+        ($entity:ident, $at:ident) => {
+            scope
+                .within(
+                    scope.rows::<$entity::Entity>(
+                        $entity::Column::TownshipId,
+                        $entity::Column::BranchId,
+                    ),
+                    $entity::Column::$at,
+                )
+                .select_only()
+                .column($entity::Column::$at)
+                .into_tuple()
+                .all(db)
+                .await?
+        };
+    }
+    Ok(match metric {
+        Metric::Visits => times_of!(visit, VisitedAt),
+        Metric::MediationReports => times_of!(mediation_report, OccurredAt),
+        Metric::PledgeProgress => times_of!(pledge_progress, CreatedAt),
+    })
+}
+
+/// A member's visiting figures.
+pub struct MemberFigures {
+    pub member: user::Model,
+    pub assigned_households: u64,
+    pub visits: u64,
+    pub last_visited_at: Option<DateTime<Utc>>,
+}
+
+/// Active members and secretaries of the scope with their visits in the
+/// period and their latest visit of any time (rejected visits not counted).
+pub async fn member_figures(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<MemberFigures>, ApiError> {
+    let members = scope
+        .rows::<user::Entity>(user::Column::TownshipId, user::Column::BranchId)
+        .filter(user::Column::BranchId.is_not_null())
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.is_in([Role::Member.as_str(), Role::Secretary.as_str()]))
+        .all(db)
+        .await?;
+    let not_rejected = || {
+        scope
+            .rows::<visit::Entity>(visit::Column::TownshipId, visit::Column::BranchId)
+            .filter(visit::Column::Status.ne(ReviewStatus::Rejected.as_str()))
+    };
+    let counts: HashMap<Uuid, i64> = scope
+        .within(not_rejected(), visit::Column::VisitedAt)
+        .select_only()
+        .column(visit::Column::MemberId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(visit::Column::MemberId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let last: HashMap<Uuid, Option<DateTime<Utc>>> = not_rejected()
+        .select_only()
+        .column(visit::Column::MemberId)
+        .column_as(visit::Column::VisitedAt.max(), "last")
+        .group_by(visit::Column::MemberId)
+        .into_tuple::<(Uuid, Option<DateTime<Utc>>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let assigned: HashMap<Uuid, i64> = scope
+        .rows::<assignment::Entity>(assignment::Column::TownshipId, assignment::Column::BranchId)
+        .select_only()
+        .column(assignment::Column::MemberId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(assignment::Column::MemberId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(members
+        .into_iter()
+        .map(|member| MemberFigures {
+            assigned_households: n(assigned.get(&member.id).copied().unwrap_or_default()),
+            visits: n(counts.get(&member.id).copied().unwrap_or_default()),
+            last_visited_at: last.get(&member.id).copied().flatten(),
+            member,
+        })
+        .collect())
+}
