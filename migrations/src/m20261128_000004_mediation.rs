@@ -82,7 +82,9 @@ impl MigrationTrait for Migration {
         )
         .await?;
         use MediationReports as R;
-        let indexes: [(&str, &[R]); 6] = [
+        // The list walks ids newest first; a filter on a rare value (pending,
+        // high risk) would otherwise read thousands of rows to fill a page.
+        let indexes: [(&str, &[R]); 7] = [
             ("mediation_reports_township_id", &[R::TownshipId, R::Id]),
             (
                 "mediation_reports_township_branch_id",
@@ -90,17 +92,19 @@ impl MigrationTrait for Migration {
             ),
             ("mediation_reports_member_id", &[R::MemberId, R::Id]),
             (
-                "mediation_reports_status_submitted",
-                &[R::TownshipId, R::Status, R::SubmittedAt],
+                "mediation_reports_status_id",
+                &[R::TownshipId, R::Status, R::Id],
+            ),
+            (
+                "mediation_reports_risk_id",
+                &[R::TownshipId, R::RiskLevel, R::Id],
             ),
             (
                 "mediation_reports_escalation",
                 &[R::TownshipId, R::EscalationStatus, R::EscalatedAt],
             ),
-            (
-                "mediation_reports_follow_up_due",
-                &[R::TownshipId, R::FollowUpDueAt],
-            ),
+            // For the sweep of lapsed follow-ups across townships.
+            ("mediation_reports_follow_up_due", &[R::FollowUpDueAt]),
         ];
         for (name, columns) in indexes {
             index(m, R::Table, name, columns, false).await?;
