@@ -26,6 +26,8 @@ enum Target {
 struct Subjects {
     visit: Uuid,
     report: Uuid,
+    /// A member pledge, pending.
+    pledge: Uuid,
 }
 
 /// One endpoint applied to a target branch and the submissions made there:
@@ -341,6 +343,104 @@ fn calls() -> Vec<Call> {
             admin: [200, 200, 200],
         },
         Call {
+            name: "GET /pledges/{id}",
+            make: |_, s| (Method::GET, format!("/api/v1/pledges/{}", s.pledge), None),
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /pledges/{id}/review",
+            make: |_, s| {
+                let body = json!({ "decision": "approve" });
+                (
+                    Method::POST,
+                    format!("/api/v1/pledges/{}/review", s.pledge),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            // Progress is its owner's: the pledge's author, here a branch mate.
+            name: "POST /pledges/{id}/progress",
+            make: |_, s| {
+                let body = json!({ "note": "本月走访3户" });
+                (
+                    Method::POST,
+                    format!("/api/v1/pledges/{}/progress", s.pledge),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "POST /pledges/{id}/comments",
+            make: |_, s| {
+                let body = json!({ "body": "措施具体，望抓好落实" });
+                (
+                    Method::POST,
+                    format!("/api/v1/pledges/{}/comments", s.pledge),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [201, 201, 404],
+        },
+        Call {
+            name: "PUT /pledges/{id}/rating",
+            make: |_, s| {
+                let body = json!({ "score": 4 });
+                (
+                    Method::PUT,
+                    format!("/api/v1/pledges/{}/rating", s.pledge),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "POST /pledges/{id}/fulfil",
+            make: |_, s| {
+                let body = json!({ "note": "已兑现" });
+                (
+                    Method::POST,
+                    format!("/api/v1/pledges/{}/fulfil", s.pledge),
+                    Some(body),
+                )
+            },
+            member: [404, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /stats/overview?branch_id",
+            make: |b, _| {
+                let path = format!("/api/v1/stats/overview?branch_id={}", b.branch.id);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /stats/members?branch_id",
+            make: |b, _| {
+                let path = format!("/api/v1/stats/members?branch_id={}", b.branch.id);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
             make: |b, _| {
                 (
@@ -372,7 +472,35 @@ async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
     Subjects {
         visit: pending_visit(app, branch, &actor).await,
         report: pending_report(app, branch, &actor).await,
+        pledge: pending_pledge(app, branch, &actor).await,
     }
+}
+
+async fn pending_pledge(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
+    let content = xianfeng::pledges::dto::PledgeContent::parse(
+        chrono::Datelike::year(&chrono::Utc::now()),
+        "亮身份、作表率",
+        "每月走访包联户",
+        vec![xianfeng::domain::pledge::Target {
+            description: "走访12次".into(),
+            due_date: None,
+            metric: None,
+        }],
+        None,
+        None,
+    )
+    .unwrap();
+    xianfeng::pledges::repo::insert(
+        &app.db,
+        actor,
+        branch.branch.id,
+        xianfeng::domain::PledgeScope::Member,
+        &content,
+        xianfeng::db::now(),
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 async fn pending_report(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
