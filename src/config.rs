@@ -15,6 +15,8 @@ pub struct Settings {
     pub database_url: String,
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// About how many entries the notification stream keeps (`XADD MAXLEN ~`).
+    pub stream_max_len: usize,
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -282,6 +284,7 @@ impl Settings {
             database_url,
             redis_url,
             redis_prefix,
+            stream_max_len: number(&lookup, "NOTIFICATIONS_STREAM_MAXLEN", 100_000)?,
             jwt_secret,
             access_token_ttl: Duration::from_secs(number(
                 &lookup,
@@ -441,6 +444,19 @@ mod tests {
             settings(&[("WECHAT_APPID", "wx1")]).unwrap_err().variable,
             "WECHAT_SECRET"
         );
+        assert_eq!(
+            settings(&[("NOTIFICATIONS_STREAM_MAXLEN", "lots")])
+                .unwrap_err()
+                .variable,
+            "NOTIFICATIONS_STREAM_MAXLEN"
+        );
+    }
+
+    #[test]
+    fn the_notification_stream_cap_is_configurable() {
+        assert_eq!(settings(&[]).unwrap().stream_max_len, 100_000);
+        let capped = settings(&[("NOTIFICATIONS_STREAM_MAXLEN", "5000")]).unwrap();
+        assert_eq!(capped.stream_max_len, 5_000);
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl Application {
                 .map(|url| crate::notifications::stream::StreamSettings {
                     url,
                     prefix: settings.redis_prefix.clone(),
+                    max_len: settings.stream_max_len,
                 });
         crate::notifications::delivery::start(db.clone(), streams, wechat.clone());
         let state = web::Data::new(AppState {

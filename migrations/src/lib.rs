@@ -7,6 +7,7 @@ mod m20261128_000002_visits;
 mod m20261128_000003_notifications;
 mod m20261128_000004_mediation;
 mod m20261128_000005_pledges;
+mod m20261128_000006_digests;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_notifications::Migration),
             Box::new(m20261128_000004_mediation::Migration),
             Box::new(m20261128_000005_pledges::Migration),
+            Box::new(m20261128_000006_digests::Migration),
         ]
     }
 }

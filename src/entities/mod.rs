@@ -4,6 +4,7 @@ pub mod activation_code;
 pub mod assignment;
 pub mod audit_log;
 pub mod branch;
+pub mod digest_run;
 pub mod household;
 pub mod idempotency_key;
 pub mod mediation_follow_up;

@@ -190,12 +190,12 @@ pub async fn record_failure(
 /// How often spent idempotency keys are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// How often lapsed mediation follow-ups are looked for.
+/// How often lapsed mediation follow-ups and due daily digests are looked for.
 const OVERDUE_EVERY: Duration = Duration::from_secs(300);
 
 /// Starts the notifier (through Redis Streams when `redis` is configured, in
-/// process otherwise), the sweeper of expired idempotency keys and the
-/// finder of overdue follow-ups.
+/// process otherwise), the sweeper of expired idempotency keys, and the
+/// finder of overdue follow-ups and due daily digests.
 pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
@@ -219,6 +219,11 @@ pub fn start(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
                 Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
+            }
+            match super::digest::send_due(&finder, crate::db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "daily digests sent"),
+                Err(err) => tracing::warn!(error = %err, "daily digests failed"),
             }
             tokio::time::sleep(OVERDUE_EVERY).await;
         }

@@ -3,7 +3,8 @@
 //! when there is none); a decision goes to the submitter; an escalated dispute
 //! to the township admins; an overdue follow-up to the report's author and
 //! the branch's secretaries; a leader comment, rating or fulfilment to the
-//! pledge's owner.
+//! pledge's owner; the daily digests to the members with overdue households
+//! and the secretaries with reviews waiting over a day.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -284,8 +285,52 @@ pub async fn messages_for(
             recipients.insert(0, report.member_id);
             Ok(to_each(recipients, "纠纷回访逾期", &body))
         }
+        super::digest::OVERDUE_HOUSEHOLDS => {
+            let Ok(digest) = serde_json::from_value::<OverdueDigest>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let more = if digest.count > digest.households.len() {
+                "等"
+            } else {
+                ""
+            };
+            let body = format!(
+                "您有{}户包联农户超过{}天未走访：{}{more}",
+                digest.count,
+                digest.interval_days,
+                digest.households.join("、")
+            );
+            Ok(to_each(vec![digest.member_id], "包联农户待走访", &body))
+        }
+        super::digest::STALE_REVIEWS => {
+            let Ok(digest) = serde_json::from_value::<StaleDigest>(event.payload.clone()) else {
+                return Ok(Vec::new());
+            };
+            let body = format!(
+                "本支部有{}条提交等待审核超过一天，最早的已等待{}小时",
+                digest.count, digest.oldest_hours
+            );
+            let recipients =
+                super::digest::secretaries_of(db, event.township_id, digest.branch_id).await?;
+            Ok(to_each(recipients, "待审核事项提醒", &body))
+        }
         _ => Ok(Vec::new()),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct OverdueDigest {
+    member_id: Uuid,
+    count: usize,
+    households: Vec<String>,
+    interval_days: i32,
+}
+
+#[derive(Debug, Deserialize)]
+struct StaleDigest {
+    branch_id: Uuid,
+    count: u64,
+    oldest_hours: i64,
 }
 
 /// What a mediation event carries; fields absent from a kind stay `None`.

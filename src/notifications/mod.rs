@@ -2,6 +2,7 @@
 //! written to each one's in-app inbox exactly once.
 
 pub mod delivery;
+pub mod digest;
 pub mod fanout;
 pub mod routes;
 pub mod stream;

@@ -31,7 +31,6 @@ use crate::error::ApiError;
 /// The consumer group of the notification workers.
 pub const GROUP: &str = "notifier";
 /// About how many entries the stream keeps.
-const STREAM_CAP: usize = 100_000;
 const BATCH: usize = 100;
 /// Pending entries idle this long belong to a dead consumer and are taken over.
 const RECLAIM_IDLE_MS: usize = 30_000;
@@ -41,6 +40,8 @@ const RECLAIM_IDLE_MS: usize = 30_000;
 pub struct StreamSettings {
     pub url: String,
     pub prefix: String,
+    /// About how many entries the stream keeps; older ones are trimmed.
+    pub max_len: usize,
 }
 
 impl StreamSettings {
@@ -163,7 +164,7 @@ pub async fn relay_pending(
     for event in &events {
         pipe.xadd_maxlen(
             settings.stream(),
-            StreamMaxlen::Approx(STREAM_CAP),
+            StreamMaxlen::Approx(settings.max_len),
             "*",
             &[
                 ("event_id", event.id.to_string()),

@@ -251,6 +251,7 @@ async fn a_dead_consumers_entries_are_reclaimed() {
     let settings = StreamSettings {
         url: url.clone(),
         prefix: format!("xftest-reclaim:{}", uuid::Uuid::now_v7()),
+        max_len: 1_000,
     };
     let mut conn = stream::connect(&url).await.unwrap();
     app.post(
@@ -305,4 +306,236 @@ async fn a_dead_consumers_entries_are_reclaimed() {
             .await
             .unwrap();
     assert_eq!(pending.count(), 0, "acknowledged after delivery");
+}
+
+/// A Redis server of the test's own, which it may stop and start again.
+struct OwnRedis {
+    port: u16,
+    process: std::process::Child,
+}
+
+impl OwnRedis {
+    /// `None` (and the reason printed) where no `redis-server` can be run.
+    fn start(port: u16) -> Option<Self> {
+        let process = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        match process {
+            Ok(process) => Some(OwnRedis { port, process }),
+            Err(err) => {
+                eprintln!("skipped: cannot run redis-server ({err})");
+                None
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("redis-server on {} never came up", self.port);
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Redis stops while members submit: every submission still answers 201,
+/// readiness reports it, and once Redis is back every notification arrives,
+/// each once.
+#[tokio::test]
+async fn submissions_outlive_a_redis_outage_and_notifications_catch_up() {
+    let port = free_port();
+    let Some(mut redis) = OwnRedis::start(port) else {
+        return;
+    };
+    redis.wait_up().await;
+    let app = spawn_app_with(Options {
+        env: vec![("REDIS_URL", redis.url())],
+    })
+    .await;
+    let branch = &app.world.a.branches[0];
+
+    redis.stop();
+    let mut statuses = Vec::new();
+    for member in &branch.members {
+        for household in &branch.households {
+            let response = app
+                .post("/api/v1/visits", member, check_in_body(household.id))
+                .await;
+            statuses.push(response.status());
+        }
+    }
+    let ready_while_down = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let redis = OwnRedis::start(port).unwrap();
+    redis.wait_up().await;
+    let inbox = inbox_of_within(&app, &branch.secretary, 4, 150).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = json_of(app.get("/api/v1/notifications", &branch.secretary).await).await;
+    let ready_after = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    assert_eq!(ready_while_down, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 4);
+    assert_eq!(settled["items"].as_array().unwrap().len(), 4, "each once");
+    assert_eq!(ready_after, StatusCode::OK);
+}
+
+/// The inbox of `user` once it holds `count` notifications, polling every 100 ms.
+async fn inbox_of_within(app: &TestApp, user: &user::Model, count: usize, polls: usize) -> Value {
+    for _ in 0..polls {
+        let inbox = json_of(app.get("/api/v1/notifications", user).await).await;
+        if inbox["items"].as_array().unwrap().len() >= count {
+            return inbox;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} never received {count} notifications", user.name);
+}
+
+/// 10:00 Beijing time some days from now, as UTC. Tests use days ahead, which
+/// the app's own background run (at the real time) never claims.
+fn morning(days_from_now: i64) -> chrono::DateTime<Utc> {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let day =
+        (Utc::now().with_timezone(&beijing) + chrono::Duration::days(days_from_now)).date_naive();
+    day.and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_local_timezone(beijing)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn outbox_of(app: &TestApp, kind: &str) -> u64 {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    outbox_event::Entity::find()
+        .filter(outbox_event::Column::Kind.eq(kind))
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_daily_digests_go_out_once_however_many_replicas_race() {
+    use xianfeng::notifications::digest::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS, send_due};
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let visit = json_of(
+        app.post(
+            "/api/v1/visits",
+            &branch.members[1],
+            check_in_body(branch.households[1].id),
+        )
+        .await,
+    )
+    .await;
+    xianfeng::entities::visit::Entity::update_many()
+        .col_expr(
+            xianfeng::entities::visit::Column::SubmittedAt,
+            Expr::value(Utc::now() - chrono::Duration::days(2)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let today = morning(10);
+
+    let too_early = send_due(&app.db, today - chrono::Duration::hours(3))
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(send_due(&app.db, today), send_due(&app.db, today));
+    let later_today = send_due(&app.db, today + chrono::Duration::hours(6))
+        .await
+        .unwrap();
+    let tomorrow = send_due(&app.db, morning(11)).await.unwrap();
+
+    assert_eq!(too_early, 0, "before 08:00 nothing goes out");
+    let (first, second) = (first.unwrap(), second.unwrap());
+    // Every branch's first member has an unvisited household (three
+    // branches in two townships); one branch has a visit waiting two days.
+    // The racers may split the digests between them; each goes out once.
+    assert_eq!(first + second, 3 + 1, "{first} and {second}");
+    assert_eq!(later_today, 0);
+    assert_eq!(tomorrow, 4);
+    assert_eq!(outbox_of(&app, OVERDUE_HOUSEHOLDS).await, 6);
+    assert_eq!(outbox_of(&app, STALE_REVIEWS).await, 2);
+    assert!(visit["id"].is_string());
+}
+
+#[tokio::test]
+async fn members_hear_of_their_overdue_households_and_secretaries_of_waiting_reviews() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    app.post(
+        "/api/v1/visits",
+        &branch.members[1],
+        check_in_body(branch.households[1].id),
+    )
+    .await;
+    xianfeng::entities::visit::Entity::update_many()
+        .col_expr(
+            xianfeng::entities::visit::Column::SubmittedAt,
+            Expr::value(Utc::now() - chrono::Duration::days(2)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let before = inbox_of(&app, &branch.secretary, 1).await;
+    assert_eq!(before["items"].as_array().unwrap().len(), 1);
+
+    xianfeng::notifications::digest::send_due(&app.db, morning(10))
+        .await
+        .unwrap();
+
+    let member = inbox_of(&app, &branch.members[0], 1).await;
+    assert_eq!(member["items"][0]["title"], "包联农户待走访");
+    let body = member["items"][0]["body"].as_str().unwrap();
+    assert!(body.contains(&branch.households[0].head_name), "{body}");
+    let secretary = inbox_of(&app, &branch.secretary, 2).await;
+    assert_eq!(secretary["items"][0]["title"], "待审核事项提醒");
+    let other_member = json_of(app.get("/api/v1/notifications", &branch.members[1]).await).await;
+    assert_eq!(
+        other_member["items"].as_array().unwrap().len(),
+        0,
+        "no household assigned"
+    );
 }
