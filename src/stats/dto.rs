@@ -186,6 +186,13 @@ impl Overview {
     }
 }
 
+/// Rows of a stats table, all at once (a township has tens of branches and
+/// at most some thousands of members: no paging).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rows<T> {
+    pub items: Vec<T>,
+}
+
 /// One branch's row of the supervisor's table.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BranchRow {

@@ -86,7 +86,7 @@ pub async fn overview(
     tag = "stats",
     params(BranchesQuery, ("If-None-Match" = Option<String>, Header)),
     responses(
-        (status = 200, body = Vec<BranchRow>, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 200, body = Rows<BranchRow>, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "nothing changed"),
         (status = 401, body = ErrorBody),
         (status = 403, description = "township admins only", body = ErrorBody),
@@ -133,7 +133,7 @@ pub async fn branches(
         })
         .collect();
     sort_branches(&mut rows, query.sort.unwrap_or_default());
-    Ok(fresh(&tag, &rows))
+    Ok(fresh(&tag, &Rows { items: rows }))
 }
 
 fn sort_branches(rows: &mut [BranchRow], order: BranchOrder) {
@@ -229,7 +229,7 @@ pub async fn timeseries(
     tag = "stats",
     params(MembersQuery, ("If-None-Match" = Option<String>, Header)),
     responses(
-        (status = 200, body = Vec<MemberRow>, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 200, body = Rows<MemberRow>, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "nothing changed"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -276,7 +276,7 @@ pub async fn members(
             )
             .then(a.name.cmp(&b.name))
     });
-    Ok(fresh(&tag, &rows))
+    Ok(fresh(&tag, &Rows { items: rows }))
 }
 
 /// What the caller may count: a branch within reach (404 otherwise), else

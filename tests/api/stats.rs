@@ -298,8 +298,8 @@ async fn every_figure_matches_a_direct_count_after_random_changes() {
         compare(&by_secretary, &expected);
     }
     let rows = json_of(app.get("/api/v1/stats/branches", &app.world.a.admin).await).await;
-    assert_eq!(rows.as_array().unwrap().len(), 2);
-    for row in rows.as_array().unwrap() {
+    assert_eq!(rows["items"].as_array().unwrap().len(), 2);
+    for row in rows["items"].as_array().unwrap() {
         let id: Uuid = row["branch_id"].as_str().unwrap().parse().unwrap();
         compare(row, &direct_count(&app, Some(id)).await);
     }
@@ -335,7 +335,7 @@ async fn stats_are_scoped_by_role() {
     assert_eq!(secretary_table.status(), StatusCode::FORBIDDEN);
     assert_eq!(secretary_own["branch_id"], own.branch.id.to_string());
     assert_eq!(secretary_own["households"], 2);
-    let branches: Vec<&str> = secretary_members
+    let branches: Vec<&str> = secretary_members["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -475,6 +475,7 @@ async fn lagging_members_come_first() {
     .await;
 
     let rows = json_of(app.get("/api/v1/stats/members", &branch.secretary).await).await;
+    let rows = &rows["items"];
 
     let order: Vec<(&str, u64)> = rows
         .as_array()
@@ -508,8 +509,9 @@ async fn the_branch_table_puts_the_least_covered_branch_first() {
         .await;
     }
 
-    let rows = json_of(app.get("/api/v1/stats/branches", &app.world.a.admin).await).await;
+    let table = json_of(app.get("/api/v1/stats/branches", &app.world.a.admin).await).await;
 
+    let rows = &table["items"];
     assert_eq!(
         rows[0]["branch_id"],
         app.world.a.branches[0].branch.id.to_string()
