@@ -324,14 +324,21 @@
   function renderKinds(byKind) {
     const c = chart("chart-kinds");
     if (!c) return;
-    const data = Object.entries(byKind || {}).map(([kind, count]) => ({
-      name: KIND_LABELS[kind] || kind,
-      value: count,
-    }));
+    // Kinds nobody visited for would only crowd the ring with zeros.
+    const data = Object.entries(byKind || {})
+      .filter(([, count]) => count > 0)
+      .map(([kind, count]) => ({ name: KIND_LABELS[kind] || kind, value: count }));
     c.setOption({
+      title: {
+        show: data.length === 0,
+        text: "暂无走访",
+        left: "center",
+        top: "middle",
+        textStyle: { color: "#9ca3af", fontSize: 14, fontWeight: "normal" },
+      },
       color: ["#c8161d", "#f5a623", "#2f7ed8", "#16a34a", "#8b5cf6", "#9ca3af"],
       tooltip: { trigger: "item", formatter: "{b}：{c} 次（{d}%）" },
-      legend: { orient: "vertical", right: 8, top: "middle", itemWidth: 12, itemHeight: 12 },
+      legend: { orient: "vertical", right: 8, top: "middle", itemWidth: 12, itemHeight: 12, textStyle: { fontSize: 13 } },
       series: [
         {
           name: "走访类型",
