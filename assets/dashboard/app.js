@@ -321,9 +321,14 @@
     });
   }
 
+  let lastKinds = null;
+
   function renderKinds(byKind) {
     const c = chart("chart-kinds");
     if (!c) return;
+    lastKinds = byKind;
+    // On a phone the legend goes under the ring, where it cannot cover labels.
+    const narrow = $("chart-kinds").clientWidth < 480;
     // Kinds nobody visited for would only crowd the ring with zeros.
     const data = Object.entries(byKind || {})
       .filter(([, count]) => count > 0)
@@ -338,13 +343,15 @@
       },
       color: ["#c8161d", "#f5a623", "#2f7ed8", "#16a34a", "#8b5cf6", "#9ca3af"],
       tooltip: { trigger: "item", formatter: "{b}：{c} 次（{d}%）" },
-      legend: { orient: "vertical", right: 8, top: "middle", itemWidth: 12, itemHeight: 12, textStyle: { fontSize: 13 } },
+      legend: narrow
+        ? { orient: "horizontal", left: "center", bottom: 0, itemWidth: 12, itemHeight: 12 }
+        : { orient: "vertical", right: 8, top: "middle", itemWidth: 12, itemHeight: 12, textStyle: { fontSize: 13 } },
       series: [
         {
           name: "走访类型",
           type: "pie",
-          radius: ["38%", "70%"],
-          center: ["38%", "52%"],
+          radius: narrow ? ["30%", "58%"] : ["38%", "70%"],
+          center: narrow ? ["50%", "42%"] : ["38%", "52%"],
           avoidLabelOverlap: true,
           label: { formatter: "{c}", fontSize: 12 },
           data,
@@ -355,6 +362,7 @@
 
   window.addEventListener("resize", () => {
     for (const c of Object.values(charts)) c.resize();
+    if (lastKinds) renderKinds(lastKinds);
   });
 
   // ---- the polling loop ----

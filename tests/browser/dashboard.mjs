@@ -84,10 +84,14 @@ const browser = await chromium.launch({
 const problems = [];
 const statsAnswers = []; // [{status, revalidating}] of /api/v1/stats/overview
 
+let expect401 = false; // while a 401 is forced on purpose, its console line is expected
+
 function watch(page) {
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+    if (msg.type() !== "error") return;
+    if (expect401 && /status of 401/.test(msg.text())) return;
+    problems.push(`console error: ${msg.text()}`);
   });
 }
 
@@ -211,6 +215,40 @@ try {
     assertEqual(await visitsValue.getAttribute("data-value"), String(before + 1), "visits card after a 304");
     const stamp = await page.locator("#stamp").innerText();
     if (!/最后更新：\d\d:\d\d:\d\d/.test(stamp)) throw new Error(`stamp reads "${stamp}"`);
+  });
+
+  await check("a 401 is answered by one token refresh and a retry", async () => {
+    const refreshes = [];
+    const onResponse = (res) => {
+      if (new URL(res.url()).pathname === "/api/v1/auth/refresh") refreshes.push(res.status());
+    };
+    page.on("response", onResponse);
+    const tokenBefore = await page.evaluate(() => sessionStorage.getItem("xianfeng.dashboard.session"));
+    let forced = 0;
+    let passedOn = 0;
+    expect401 = true;
+    await page.route("**/api/v1/stats/overview", async (route) => {
+      if (forced++ === 0) {
+        await route.fulfill({
+          status: 401,
+          contentType: "application/json",
+          body: JSON.stringify({ error: { code: "unauthenticated", message: "登录已过期", details: [] } }),
+        });
+      } else {
+        passedOn++;
+        await route.continue();
+      }
+    });
+    const deadline = Date.now() + POLL_WAIT_MS;
+    while (!(refreshes.length && passedOn) && Date.now() < deadline) await page.waitForTimeout(100);
+    await page.unroute("**/api/v1/stats/overview");
+    page.off("response", onResponse);
+    expect401 = false;
+    assertEqual(JSON.stringify(refreshes), "[200]", "refresh answers");
+    if (!passedOn) throw new Error("the request was not retried after the refresh");
+    if (!(await page.locator("#board").isVisible())) throw new Error("the page signed out");
+    const tokenAfter = await page.evaluate(() => sessionStorage.getItem("xianfeng.dashboard.session"));
+    if (tokenAfter === tokenBefore) throw new Error("sessionStorage still holds the old tokens");
   });
 
   mkdirSync(dirname(SCREENSHOT), { recursive: true });
