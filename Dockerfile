@@ -7,6 +7,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY migrations ./migrations
 COPY bench ./bench
 COPY src ./src
+# The dashboard's page, script and ECharts are embedded into the binary.
+COPY assets ./assets
 # The registry and target caches survive between builds; the binary is copied out of them.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/build/target \

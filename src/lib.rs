@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod branches;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod domain;

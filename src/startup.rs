@@ -109,6 +109,7 @@ impl Application {
                 )
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 .service(web::redirect("/docs", "/docs/"))
+                .configure(crate::dashboard::configure)
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(middleware::localize_errors))
                 .wrap(from_fn(middleware::track))
@@ -157,7 +158,9 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// No route matched: 405 when the path exists with another method, else 404.
 async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(if crate::http::openapi::path_exists(req.path()) {
+    let path = req.path();
+    let known = crate::http::openapi::path_exists(path) || crate::dashboard::serves(path);
+    Err(if known {
         ApiError::MethodNotAllowed
     } else {
         ApiError::NotFound

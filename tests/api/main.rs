@@ -5,6 +5,7 @@
 mod access_matrix;
 mod auth;
 mod conventions;
+mod dashboard;
 mod helpers;
 mod households;
 mod mediation;
