@@ -393,7 +393,7 @@
     // Branch names first: the lists below name branches.
     if (got.branches) {
       $("branches-panel").hidden = Boolean(got.branches.forbidden);
-      if (got.branches.changed) renderBranches(got.branches.data);
+      if (got.branches.changed) renderBranches(got.branches.data.items || []);
     }
     if (got.escalations) {
       $("escalations-panel").hidden = Boolean(got.escalations.forbidden);

@@ -149,7 +149,7 @@ try {
   await check("the branch table lists every branch, worst first", async () => {
     const rows = await api("GET", "/api/v1/stats/branches", { token: adminToken });
     const names = await page.locator("#branches tbody tr td:first-child").allInnerTexts();
-    assertEqual(JSON.stringify(names), JSON.stringify(rows.map((r) => r.name)), "branch rows");
+    assertEqual(JSON.stringify(names), JSON.stringify(rows.items.map((r) => r.name)), "branch rows");
   });
 
   await check("the charts rendered onto canvases", async () => {
