@@ -619,6 +619,7 @@ pub struct ReportFilter {
     pub from: Option<DateTime<Utc>>,
     /// Reports with `occurred_at` before this time.
     pub to: Option<DateTime<Utc>>,
+    #[param(inline)]
     pub follow_up: Option<FollowUpState>,
 }
 

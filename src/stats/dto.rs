@@ -220,6 +220,7 @@ pub struct BranchesQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Default `worst`.
+    #[param(inline)]
     pub sort: Option<BranchOrder>,
 }
 
