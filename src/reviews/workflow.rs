@@ -230,7 +230,7 @@ pub struct HistoryEntry {
     pub actor_id: Uuid,
     pub comment: Option<String>,
     /// The submission as it stood after this entry (earlier versions stay readable).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub snapshot: Option<Value>,
     pub at: DateTime<Utc>,
 }
