@@ -34,15 +34,19 @@ struct EvidenceSource {
     at: &'static str,
 }
 
-/// The table behind each evidence kind; `None` while a kind is not stored yet.
-fn source_of(kind: EvidenceKind) -> Option<EvidenceSource> {
+/// The table behind each evidence kind.
+fn source_of(kind: EvidenceKind) -> EvidenceSource {
     match kind {
-        EvidenceKind::Visit => Some(EvidenceSource {
+        EvidenceKind::Visit => EvidenceSource {
             table: "visits",
             author: "member_id",
             at: "visited_at",
-        }),
-        EvidenceKind::MediationReport => None,
+        },
+        EvidenceKind::MediationReport => EvidenceSource {
+            table: "mediation_reports",
+            author: "member_id",
+            at: "occurred_at",
+        },
     }
 }
 
@@ -256,9 +260,7 @@ async fn achieved_counts(
     metric: PledgeMetric,
     pledge_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, i64)>, ApiError> {
-    let Some(source) = source_of(metric.evidence_kind()) else {
-        return Ok(Vec::new());
-    };
+    let source = source_of(metric.evidence_kind());
     if pledge_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -609,9 +611,7 @@ pub async fn check_evidence(
         if ids.is_empty() {
             continue;
         }
-        let Some(source) = source_of(kind) else {
-            continue;
-        };
+        let source = source_of(kind);
         let owner = match scope_and_status(p).0 {
             PledgeScope::Member => Expr::col(Alias::new(source.author)).eq(p.author_id),
             PledgeScope::Branch => Expr::col(Alias::new("branch_id")).eq(p.branch_id),
@@ -628,14 +628,7 @@ pub async fn check_evidence(
         }
     }
     for (i, item) in evidence.iter().enumerate() {
-        if source_of(item.kind).is_none() {
-            errors.add(
-                format!("evidence[{i}].kind"),
-                "unsupported",
-                "暂不支持该类佐证",
-                "this kind of evidence is not supported yet",
-            );
-        } else if !found.contains(&(item.kind, item.id)) {
+        if !found.contains(&(item.kind, item.id)) {
             errors.add(
                 format!("evidence[{i}].id"),
                 "not_found",

@@ -960,3 +960,77 @@ async fn member_pledges_wait_in_the_review_queue_and_are_bulk_approved() {
     assert_eq!(bulk["results"][0]["review_status"], "approved");
     assert_eq!(after["status"], "approved");
 }
+
+/// A mediation report by `member`, decided by the secretary when `decision` is given.
+async fn report_by(
+    app: &TestApp,
+    branch: &Branch,
+    member: &user::Model,
+    decision: Option<&str>,
+) -> Value {
+    let response = app
+        .post(
+            "/api/v1/mediation-reports",
+            member,
+            json!({
+                "title": "邻里纠纷", "category": "neighbourhood", "parties": [{ "name": "张某" }],
+                "description": "争执", "occurred_at": Utc::now().to_rfc3339(), "process": "调解",
+                "outcome": "resolved", "agreement": "和解", "risk_level": "low"
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report = json_of(response).await;
+    if let Some(decision) = decision {
+        let id = report["id"].as_str().unwrap();
+        let response = app
+            .post(
+                &format!("/api/v1/mediation-reports/{id}/review"),
+                &branch.secretary,
+                json!({ "decision": decision, "comment": "意见" }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    report
+}
+
+#[tokio::test]
+async fn a_target_measured_from_mediation_reports_counts_the_owners_approved_ones() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let owner = &branch.members[0];
+    let mut body = pledge_body("member");
+    body["targets"] = json!([
+        { "description": "调解纠纷4件", "metric": { "metric": "mediation_reports", "count": 4 } }
+    ]);
+    let pledge = create_ok(&app, owner, body).await;
+    let approved = review(
+        &app,
+        &branch.secretary,
+        &pledge["id"],
+        json!({ "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let own = report_by(&app, branch, owner, Some("approve")).await;
+    report_by(&app, branch, owner, Some("approve")).await;
+    report_by(&app, branch, owner, None).await;
+    report_by(&app, branch, &branch.members[1], Some("approve")).await;
+
+    let detail = json_of(get_pledge(&app, &pledge, owner).await).await;
+    let cited = app
+        .post(
+            &path(&pledge, "/progress"),
+            owner,
+            json!({ "note": "调解两起纠纷", "evidence": [{ "kind": "mediation_report", "id": own["id"] }] }),
+        )
+        .await;
+
+    assert_eq!(
+        detail["targets"][0]["achieved"], 2,
+        "approved and the owner's only"
+    );
+    assert_eq!(detail["progress_percent"], 50);
+    assert_eq!(cited.status(), StatusCode::CREATED);
+}
