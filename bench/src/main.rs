@@ -10,6 +10,7 @@ use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
 mod reports;
+mod stats;
 
 #[derive(Parser)]
 #[command(about = "xianfeng benchmarks")]
@@ -56,6 +57,19 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// The stats overview (and its 304) at growing numbers of visits, the
+    /// visits written straight into the server's database.
+    Stats {
+        #[arg(long, default_value = "http://127.0.0.1:18094")]
+        base: String,
+        #[arg(long)]
+        database_url: String,
+        /// Numbers of visits to measure at, ascending.
+        #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+        visits: Vec<usize>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Mediation report lists, with the township's reports written straight
     /// into the server's database first.
     Reports {
@@ -91,6 +105,12 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             seconds,
         } => checkins(&base, concurrency, seconds).await,
+        Command::Stats {
+            base,
+            database_url,
+            visits,
+            requests,
+        } => stats::stats(&base, &database_url, &visits, requests).await,
         Command::Reports {
             base,
             database_url,
