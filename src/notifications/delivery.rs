@@ -126,10 +126,13 @@ pub async fn push_to_wechat(
     };
     for entry in written {
         let template = match entry.kind.as_str() {
-            "visit.submitted" | "visit.resubmitted" | "pledge.submitted" | "pledge.resubmitted" => {
-                Template::Submitted
-            }
-            "visit.reviewed" | "pledge.reviewed" => Template::Reviewed,
+            "visit.submitted"
+            | "visit.resubmitted"
+            | "mediation.submitted"
+            | "mediation.resubmitted"
+            | "pledge.submitted"
+            | "pledge.resubmitted" => Template::Submitted,
+            "visit.reviewed" | "mediation.reviewed" | "pledge.reviewed" => Template::Reviewed,
             _ => continue,
         };
         if !wechat.sends(template) {
