@@ -116,6 +116,12 @@ impl WechatClient {
     /// Sends a subscribe message to `openid`: the template's `thing1` is the
     /// title, `thing2` the body (WeChat keeps 20 characters of a `thing`),
     /// `time3` the time. Best effort: the in-app inbox is the channel of record.
+    ///
+    /// WeChat's answers are handled by meaning: a stale token (40001, 42001)
+    /// is refreshed once and the message sent again; an unreachable WeChat, a
+    /// 5xx or "system busy" (-1) is retried after 200 ms and 800 ms; anything
+    /// else — the user refused or spent their consent (43101), a bad
+    /// template — is final.
     pub async fn send(
         &self,
         template: Template,
@@ -128,7 +134,6 @@ impl WechatClient {
         let Some(template_id) = self.template_id(template) else {
             return Ok(());
         };
-        let token = self.access_token().await?;
         let shanghai = at + chrono::Duration::hours(8);
         let message = serde_json::json!({
             "touser": openid,
@@ -140,6 +145,44 @@ impl WechatClient {
                 "time3": { "value": shanghai.format("%Y-%m-%d %H:%M").to_string() },
             }
         });
+        let mut refreshed = false;
+        let mut waits = SEND_BACKOFF.iter();
+        loop {
+            let outcome = match self.access_token().await {
+                Ok(token) => self.post_message(&token, &message).await,
+                Err(err) => Err(err),
+            };
+            match outcome {
+                Ok(0) => return Ok(()),
+                Ok(40001 | 42001) if !refreshed => {
+                    refreshed = true;
+                    *self.token.lock().await = None;
+                }
+                Ok(-1) => match waits.next() {
+                    Some(wait) => tokio::time::sleep(*wait).await,
+                    None => return Err(rejected(-1, "system busy")),
+                },
+                Ok(errcode) => {
+                    if matches!(errcode, 40001 | 42001) {
+                        *self.token.lock().await = None;
+                    }
+                    return Err(rejected(errcode, "subscribe message refused"));
+                }
+                Err(WechatError::Unreachable(reason)) => match waits.next() {
+                    Some(wait) => tokio::time::sleep(*wait).await,
+                    None => return Err(WechatError::Unreachable(reason)),
+                },
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Posts one subscribe message; WeChat's `errcode` (0 when sent).
+    async fn post_message(
+        &self,
+        token: &str,
+        message: &serde_json::Value,
+    ) -> Result<i64, WechatError> {
         let url = format!(
             "{}/cgi-bin/message/subscribe/send",
             self.settings.api_base.trim_end_matches('/')
@@ -147,25 +190,14 @@ impl WechatClient {
         let sent: Sent = answer(
             self.http
                 .post(url)
-                .query(&[("access_token", token.as_str())])
-                .json(&message),
+                .query(&[("access_token", token)])
+                .json(message),
         )
         .await?;
-        match sent.errcode {
-            0 => Ok(()),
-            // 40001 / 42001: the token went stale early; the next send fetches another.
-            40001 | 42001 => {
-                *self.token.lock().await = None;
-                Err(WechatError::Rejected {
-                    errcode: sent.errcode,
-                    errmsg: sent.errmsg,
-                })
-            }
-            _ => Err(WechatError::Rejected {
-                errcode: sent.errcode,
-                errmsg: sent.errmsg,
-            }),
+        if sent.errcode != 0 {
+            tracing::debug!(errcode = sent.errcode, errmsg = %sent.errmsg, "subscribe message refused");
         }
+        Ok(sent.errcode)
     }
 
     /// The app's access token, fetched when missing or within 5 minutes of expiry.
@@ -195,6 +227,16 @@ impl WechatClient {
         let lifetime = Duration::from_secs(answer.expires_in.saturating_sub(300).max(60));
         *cached = Some((token.clone(), std::time::Instant::now() + lifetime));
         Ok(token)
+    }
+}
+
+/// Waits before each retry of a send that did not reach WeChat.
+const SEND_BACKOFF: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(800)];
+
+fn rejected(errcode: i64, errmsg: &str) -> WechatError {
+    WechatError::Rejected {
+        errcode,
+        errmsg: errmsg.to_owned(),
     }
 }
 

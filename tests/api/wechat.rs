@@ -1,4 +1,5 @@
-//! WeChat sign-in against a local fake of `jscode2session`.
+//! WeChat sign-in against a local fake of `jscode2session`, and subscribe
+//! messages against a fake that answers as scripted.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::StatusCode;
@@ -35,21 +36,55 @@ async fn jscode2session(query: web::Query<Code2SessionQuery>) -> HttpResponse {
 /// Subscribe messages the fake WeChat received.
 type Sent = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
 
-async fn token() -> HttpResponse {
+/// How the fake answers its next sends (then `ok`), and what it was asked.
+#[derive(Clone, Default)]
+struct Script {
+    answers: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Answer>>>,
+    attempts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokens_issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[derive(Clone, Copy)]
+enum Answer {
+    /// `{"errcode": n}`.
+    Code(i64),
+    /// HTTP 500 with an HTML body, as a failing proxy answers.
+    ServerError,
+}
+
+async fn token(script: web::Data<Script>) -> HttpResponse {
+    script
+        .tokens_issued
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     HttpResponse::Ok().json(json!({ "access_token": "fake-token", "expires_in": 7200 }))
 }
 
 async fn subscribe_send(
     sent: web::Data<Sent>,
+    script: web::Data<Script>,
     query: web::Query<std::collections::HashMap<String, String>>,
     body: web::Json<Value>,
 ) -> HttpResponse {
+    script
+        .attempts
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if query.get("access_token").map(String::as_str) != Some("fake-token") {
         return HttpResponse::Ok()
             .json(json!({ "errcode": 40001, "errmsg": "invalid credential" }));
     }
-    sent.lock().unwrap().push(body.into_inner());
-    HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }))
+    let next = script.answers.lock().unwrap().pop_front();
+    match next {
+        Some(Answer::ServerError) => {
+            HttpResponse::InternalServerError().body("<html>502 Bad Gateway</html>")
+        }
+        Some(Answer::Code(errcode)) => {
+            HttpResponse::Ok().json(json!({ "errcode": errcode, "errmsg": "scripted" }))
+        }
+        None => {
+            sent.lock().unwrap().push(body.into_inner());
+            HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }))
+        }
+    }
 }
 
 async fn spawn_with_fake_wechat() -> TestApp {
@@ -57,9 +92,14 @@ async fn spawn_with_fake_wechat() -> TestApp {
 }
 
 async fn spawn_with_fake_wechat_recording(sent: Sent) -> TestApp {
+    spawn_with_scripted_wechat(sent, Script::default()).await
+}
+
+async fn spawn_with_scripted_wechat(sent: Sent, script: Script) -> TestApp {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(sent.clone()))
+            .app_data(web::Data::new(script.clone()))
             .route("/sns/jscode2session", web::get().to(jscode2session))
             .route("/cgi-bin/token", web::get().to(token))
             .route(
@@ -244,4 +284,120 @@ async fn a_secretary_with_wechat_bound_gets_a_subscribe_message() {
             .count()
             <= 20
     );
+}
+
+/// A WeChat client for the scripted fake, and the fake's records.
+async fn scripted_client(
+    answers: &[Answer],
+) -> (xianfeng::auth::wechat::WechatClient, Sent, Script) {
+    let sent = Sent::default();
+    let script = Script::default();
+    script
+        .answers
+        .lock()
+        .unwrap()
+        .extend(answers.iter().copied());
+    let (sent_in, script_in) = (sent.clone(), script.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(sent_in.clone()))
+            .app_data(web::Data::new(script_in.clone()))
+            .route("/cgi-bin/token", web::get().to(token))
+            .route(
+                "/cgi-bin/message/subscribe/send",
+                web::post().to(subscribe_send),
+            )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    let settings = xianfeng::config::Settings::from_lookup(|name| match name {
+        "WECHAT_APPID" => Some("wx-test".into()),
+        "WECHAT_SECRET" => Some("wx-secret".into()),
+        "WECHAT_API_BASE" => Some(base.clone()),
+        "WECHAT_TEMPLATE_SUBMITTED" => Some("tpl-submitted".into()),
+        _ => None,
+    })
+    .unwrap();
+    let client = xianfeng::auth::wechat::WechatClient::new(settings.wechat.unwrap()).unwrap();
+    (client, sent, script)
+}
+
+async fn send_one(client: &xianfeng::auth::wechat::WechatClient) -> Result<(), String> {
+    client
+        .send(
+            xianfeng::auth::wechat::Template::Submitted,
+            "openid-secretary",
+            "新的走访记录待审核",
+            "党员张伟提交了走访记录",
+            chrono::Utc::now(),
+            "pages/notifications/index",
+        )
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn count(counter: &std::sync::atomic::AtomicUsize) -> usize {
+    counter.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn a_stale_token_is_refreshed_once_and_the_message_sent_again() {
+    let (client, sent, script) = scripted_client(&[Answer::Code(40001)]).await;
+
+    let outcome = send_one(&client).await;
+
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    assert_eq!(count(&script.attempts), 2);
+    assert_eq!(
+        count(&script.tokens_issued),
+        2,
+        "a fresh token for the second try"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_consent_is_final() {
+    let (client, sent, script) = scripted_client(&[Answer::Code(43101)]).await;
+
+    let outcome = send_one(&client).await;
+
+    assert!(outcome.unwrap_err().contains("43101"));
+    assert_eq!(sent.lock().unwrap().len(), 0);
+    assert_eq!(count(&script.attempts), 1, "never retried");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff() {
+    let (client, sent, script) = scripted_client(&[Answer::ServerError, Answer::Code(-1)]).await;
+    let started = std::time::Instant::now();
+
+    let outcome = send_one(&client).await;
+
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    assert_eq!(count(&script.attempts), 3);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1_000),
+        "200 ms, then 800 ms"
+    );
+}
+
+#[tokio::test]
+async fn a_wechat_that_keeps_failing_is_given_up_after_three_tries() {
+    let (client, sent, script) = scripted_client(&[
+        Answer::ServerError,
+        Answer::ServerError,
+        Answer::ServerError,
+    ])
+    .await;
+
+    let outcome = send_one(&client).await;
+
+    assert!(outcome.is_err());
+    assert_eq!(sent.lock().unwrap().len(), 0);
+    assert_eq!(count(&script.attempts), 3);
 }
