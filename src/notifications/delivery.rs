@@ -218,6 +218,9 @@ pub fn start(
     let finder = db.clone();
     tokio::spawn(async move {
         loop {
+            // First after one interval: a server that runs for only a few
+            // minutes (a test's) sends no digest, and startup stays quick.
+            tokio::time::sleep(OVERDUE_EVERY).await;
             match crate::mediation::routes::sweep_overdue(&finder, crate::db::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
@@ -228,7 +231,6 @@ pub fn start(
                 Ok(n) => tracing::info!(events = n, "daily digests sent"),
                 Err(err) => tracing::warn!(error = %err, "daily digests failed"),
             }
-            tokio::time::sleep(OVERDUE_EVERY).await;
         }
     });
     match redis {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::Utc;
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use xianfeng::entities::{notification, outbox_event, user};
 
@@ -298,7 +298,11 @@ async fn a_dead_consumers_entries_are_reclaimed() {
 
     assert_eq!(handled, 1);
     assert_eq!(
-        notification::Entity::find().count(&app.db).await.unwrap(),
+        notification::Entity::find()
+            .filter(notification::Column::EventId.eq(event.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
         1
     );
     let pending: redis::streams::StreamPendingReply =
@@ -447,7 +451,6 @@ fn morning(days_from_now: i64) -> chrono::DateTime<Utc> {
 }
 
 async fn outbox_of(app: &TestApp, kind: &str) -> u64 {
-    use sea_orm::{ColumnTrait, QueryFilter};
     outbox_event::Entity::find()
         .filter(outbox_event::Column::Kind.eq(kind))
         .count(&app.db)
