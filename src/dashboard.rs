@@ -81,7 +81,7 @@ fn serve(req: &HttpRequest, index: usize) -> HttpResponse {
         return HttpResponse::NotFound().finish();
     };
     let tag = etag(index);
-    let unchanged = revalidated(req, &tag);
+    let unchanged = crate::http::conditional::unchanged(req, &tag);
     let mut res = if unchanged {
         HttpResponse::NotModified()
     } else {
@@ -114,15 +114,4 @@ fn etag(index: usize) -> String {
             .collect()
     });
     tags.get(index).cloned().unwrap_or_default()
-}
-
-fn revalidated(req: &HttpRequest, tag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| {
-            let candidate = candidate.trim();
-            candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
-        })
 }

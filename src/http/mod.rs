@@ -1,6 +1,7 @@
 //! HTTP conventions shared by every endpoint (SPEC §4): JSON bodies, pagination,
 //! request ids, metrics, error localisation, the OpenAPI document.
 
+pub mod conditional;
 pub mod csv_export;
 pub mod extract;
 pub mod metrics;

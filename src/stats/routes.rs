@@ -67,7 +67,7 @@ pub async fn overview(
     let scope = scope_for(&state.db, &actor, filter.branch_id, filter.from, filter.to).await?;
     let now = crate::db::now();
     let tag = etag(&state.db, &actor, &req, now).await?;
-    if unchanged(&req, &tag) {
+    if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
     let mut figures = Figures::default();
@@ -111,7 +111,7 @@ pub async fn branches(
     let scope = scope_for(&state.db, &actor, None, filter.from, filter.to).await?;
     let now = crate::db::now();
     let tag = etag(&state.db, &actor, &req, now).await?;
-    if unchanged(&req, &tag) {
+    if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
     let mut figures = repo::figures_by_branch(&state.db, &scope).await?;
@@ -202,7 +202,7 @@ pub async fn timeseries(
         .into());
     }
     let tag = etag(&state.db, &actor, &req, now).await?;
-    if unchanged(&req, &tag) {
+    if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
     let times = repo::times(&state.db, &scope, metric).await?;
@@ -249,7 +249,7 @@ pub async fn members(
     let scope = scope_for(&state.db, &actor, query.branch_id, query.from, query.to).await?;
     let now = crate::db::now();
     let tag = etag(&state.db, &actor, &req, now).await?;
-    if unchanged(&req, &tag) {
+    if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
     let mut rows: Vec<MemberRow> = repo::member_figures(&state.db, &scope)
@@ -335,16 +335,6 @@ async fn etag(
         "W/\"{}-{question}\"",
         version.unwrap_or_default().simple()
     ))
-}
-
-/// Whether `If-None-Match` names `tag` (weak comparison, as for GET).
-fn unchanged(req: &HttpRequest, tag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(tag))
 }
 
 fn not_modified(tag: &str) -> HttpResponse {
