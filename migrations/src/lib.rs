@@ -8,6 +8,7 @@ mod m20261128_000003_notifications;
 mod m20261128_000004_mediation;
 mod m20261128_000005_pledges;
 mod m20261128_000006_digests;
+mod m20261128_000007_wechat_consents;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_mediation::Migration),
             Box::new(m20261128_000005_pledges::Migration),
             Box::new(m20261128_000006_digests::Migration),
+            Box::new(m20261128_000007_wechat_consents::Migration),
         ]
     }
 }

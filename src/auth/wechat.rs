@@ -106,7 +106,8 @@ impl WechatClient {
         self.template_id(template).is_some()
     }
 
-    fn template_id(&self, template: Template) -> Option<&str> {
+    /// The configured template id of `template`, if any.
+    pub fn template_id(&self, template: Template) -> Option<&str> {
         match template {
             Template::Submitted => self.settings.template_submitted.as_deref(),
             Template::Reviewed => self.settings.template_reviewed.as_deref(),

@@ -22,3 +22,4 @@ pub mod upload;
 pub mod upload_attachment;
 pub mod user;
 pub mod visit;
+pub mod wechat_consent;

@@ -114,8 +114,9 @@ pub async fn write_inbox(
 }
 
 /// Sends the subscribe message of each new entry whose recipient has bound
-/// WeChat. Best effort, after the inbox is committed: a failed send is
-/// logged, never retried, and never stops delivery.
+/// WeChat and has a consent left for its template (each message spends one).
+/// Best effort, after the inbox is committed: a failed send is logged and
+/// never stops delivery.
 pub async fn push_to_wechat(
     db: &DatabaseConnection,
     wechat: Option<&WechatClient>,
@@ -149,6 +150,14 @@ pub async fn push_to_wechat(
         let Some(openid) = openid else {
             continue;
         };
+        match super::consents::spend(db, wechat, template, entry.recipient_id).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(err) => {
+                tracing::warn!(error = %err, "wechat push: consent unreadable");
+                continue;
+            }
+        }
         let page = format!("pages/notifications/index?id={}", entry.id);
         if let Err(err) = wechat
             .send(

@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_notifications)
         .service(unread_count)
         .service(read_all)
-        .service(read_one);
+        .service(read_one)
+        .configure(super::consents::configure);
 }
 
 /// A notification as SPEC §5 shows it.

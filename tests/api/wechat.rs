@@ -241,17 +241,20 @@ async fn a_rejected_code_is_401_and_a_forged_binding_token_is_401() {
 #[tokio::test]
 async fn a_secretary_with_wechat_bound_gets_a_subscribe_message() {
     let sent = Sent::default();
-    let app = spawn_with_fake_wechat_recording(sent.clone()).await;
+    let app = bound_secretary(sent.clone()).await;
     let branch = &app.world.a.branches[0];
-    let mut secretary: xianfeng::entities::user::ActiveModel = branch.secretary.clone().into();
-    secretary.wechat_openid = sea_orm::ActiveValue::Set(Some("openid-secretary".into()));
-    sea_orm::ActiveModelTrait::update(secretary, &app.db)
-        .await
-        .unwrap();
     let check_in = json!({
         "household_id": branch.households[0].id, "kind": "assistance", "visited_at": chrono::Utc::now().to_rfc3339(),
         "location": { "lat": 30.27, "lng": 120.15 }, "summary": "了解近况"
     });
+    let consent = app
+        .post(
+            "/api/v1/me/subscriptions",
+            &branch.secretary,
+            json!({ "template_id": "tpl-submitted", "count": 1 }),
+        )
+        .await;
+    assert_eq!(consent.status(), StatusCode::OK);
 
     assert_eq!(
         app.post("/api/v1/visits", &branch.members[0], check_in)
@@ -400,4 +403,95 @@ async fn a_wechat_that_keeps_failing_is_given_up_after_three_tries() {
     assert!(outcome.is_err());
     assert_eq!(sent.lock().unwrap().len(), 0);
     assert_eq!(count(&script.attempts), 3);
+}
+
+/// A secretary with WeChat bound, in an app whose fake WeChat records what it is sent.
+async fn bound_secretary(sent: Sent) -> TestApp {
+    let app = spawn_with_fake_wechat_recording(sent).await;
+    let mut secretary: xianfeng::entities::user::ActiveModel =
+        app.world.a.branches[0].secretary.clone().into();
+    secretary.wechat_openid = sea_orm::ActiveValue::Set(Some("openid-secretary".into()));
+    sea_orm::ActiveModelTrait::update(secretary, &app.db)
+        .await
+        .unwrap();
+    app
+}
+
+async fn submit_visit(app: &TestApp) {
+    let branch = &app.world.a.branches[0];
+    let check_in = json!({
+        "household_id": branch.households[0].id, "kind": "assistance", "visited_at": chrono::Utc::now().to_rfc3339(),
+        "location": { "lat": 30.27, "lng": 120.15 }, "summary": "了解近况"
+    });
+    let response = app
+        .post("/api/v1/visits", &branch.members[0], check_in)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+/// Waits until the secretary's inbox holds `count` notifications.
+async fn inbox_reaches(app: &TestApp, count: usize) {
+    let secretary = &app.world.a.branches[0].secretary;
+    for _ in 0..50 {
+        let inbox = json_of(app.get("/api/v1/notifications", secretary).await).await;
+        if inbox["items"].as_array().unwrap().len() >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the inbox never held {count}");
+}
+
+#[tokio::test]
+async fn each_subscribe_message_spends_one_consent_and_none_goes_without() {
+    let sent = Sent::default();
+    let app = bound_secretary(sent.clone()).await;
+    let secretary = &app.world.a.branches[0].secretary;
+    let granted = json_of(
+        app.post(
+            "/api/v1/me/subscriptions",
+            secretary,
+            json!({ "template_id": "tpl-submitted", "count": 2 }),
+        )
+        .await,
+    )
+    .await;
+
+    for n in 1..=3 {
+        submit_visit(&app).await;
+        inbox_reaches(&app, n).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let left = json_of(app.get("/api/v1/me/subscriptions", secretary).await).await;
+
+    assert_eq!(granted["remaining"], 2);
+    assert_eq!(
+        sent.lock().unwrap().len(),
+        2,
+        "the third had no consent left"
+    );
+    assert_eq!(left["items"][0]["template_id"], "tpl-submitted");
+    assert_eq!(left["items"][0]["remaining"], 0);
+}
+
+#[tokio::test]
+async fn consents_add_up_and_bad_ones_are_422() {
+    let app = bound_secretary(Sent::default()).await;
+    let secretary = &app.world.a.branches[0].secretary;
+    let record = |body: Value| app.post("/api/v1/me/subscriptions", secretary, body);
+
+    let first = json_of(record(json!({ "template_id": "tpl-submitted", "count": 1 })).await).await;
+    let second = json_of(record(json!({ "template_id": "tpl-submitted", "count": 3 })).await).await;
+    let unknown = record(json!({ "template_id": "tpl-other", "count": 1 })).await;
+    let zero = record(json!({ "template_id": "tpl-submitted", "count": 0 })).await;
+
+    assert_eq!(first["remaining"], 1);
+    assert_eq!(second["remaining"], 4);
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json_of(unknown).await["error"]["details"][0]["field"],
+        "template_id"
+    );
+    assert_eq!(zero.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(zero).await["error"]["details"][0]["field"], "count");
 }
