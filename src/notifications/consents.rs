@@ -142,7 +142,11 @@ pub async fn grant(
     })
     .on_conflict(
         OnConflict::columns([C::UserId, C::TemplateId])
-            .value(C::Remaining, Expr::col(C::Remaining).add(count))
+            // Qualified: PostgreSQL finds a bare `remaining` ambiguous here.
+            .value(
+                C::Remaining,
+                Expr::col((wechat_consent::Entity, C::Remaining)).add(count),
+            )
             .value(C::UpdatedAt, Expr::value(Utc::now()))
             .to_owned(),
     )
