@@ -243,7 +243,7 @@ pub async fn resubmit(
         .exec(db)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(crate::visits::repo::not_returned());
+        return Err(crate::reviews::workflow::not_returned());
     }
     reload(db, current.id).await
 }

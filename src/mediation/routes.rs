@@ -185,7 +185,7 @@ pub async fn edit_report(
     }
     let before = MediationReportView::at(current.clone(), now);
     if !before.status.editable() {
-        return Err(crate::visits::repo::not_returned());
+        return Err(crate::reviews::workflow::not_returned());
     }
     let content = body.value.apply(ReportContent::from(&before), now)?;
     let photos = check(&txn, &actor, &content).await?;

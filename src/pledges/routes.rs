@@ -179,7 +179,7 @@ pub async fn edit_pledge(
         return Err(ApiError::Forbidden);
     }
     if scope_and_status(&current).1 != PledgeStatus::Returned {
-        return Err(crate::visits::repo::not_returned());
+        return Err(crate::reviews::workflow::not_returned());
     }
     let content = body.value.apply(&current)?;
     let before = repo::view(&txn, current.clone()).await?;

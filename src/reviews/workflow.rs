@@ -177,6 +177,17 @@ pub async fn record_decision<E: Reviewable>(
     Ok(outcome)
 }
 
+/// An edit of a submission that is not `returned` (409).
+pub fn not_returned() -> ApiError {
+    ApiError::conflict(
+        "status",
+        "not_returned",
+        "只有被退回的记录可以修改",
+        "only a returned submission can be edited",
+    )
+}
+
+/// A decision on a submission that is no longer `pending` (409).
 pub fn not_pending() -> ApiError {
     ApiError::conflict(
         "status",

@@ -290,21 +290,12 @@ pub async fn resubmit(
         .exec(db)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(not_returned());
+        return Err(crate::reviews::workflow::not_returned());
     }
     visit::Entity::find_by_id(current.id)
         .one(db)
         .await?
         .ok_or(ApiError::NotFound)
-}
-
-pub fn not_returned() -> ApiError {
-    ApiError::conflict(
-        "status",
-        "not_returned",
-        "只有被退回的记录可以修改",
-        "only a returned submission can be edited",
-    )
 }
 
 #[derive(Debug, FromQueryResult)]

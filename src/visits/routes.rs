@@ -163,7 +163,7 @@ pub async fn edit_visit(
     }
     let before = VisitView::from(current.clone());
     if !before.status.editable() {
-        return Err(repo::not_returned());
+        return Err(workflow::not_returned());
     }
     let content = body.value.apply(VisitContent::from(&before), now)?;
     let checked = check(&state, &txn, &actor, &content, Some(&current), now).await?;
