@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::buckets;
-use crate::domain::{ReviewStatus, Role};
+use crate::domain::ReviewStatus;
 use crate::entities::{
     assignment, digest_run, household, mediation_report, pledge, township, user, visit,
 };
@@ -193,33 +193,4 @@ async fn stale_reviews(
             ("branch", branch_id, payload)
         })
         .collect())
-}
-
-/// The active secretaries of `branch_id`; failing those, the township's admins.
-pub async fn secretaries_of(
-    db: &impl sea_orm::ConnectionTrait,
-    township_id: Uuid,
-    branch_id: Uuid,
-) -> Result<Vec<Uuid>, ApiError> {
-    let active = || {
-        user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::TownshipId.eq(township_id))
-            .filter(user::Column::Active.eq(true))
-    };
-    let secretaries: Vec<Uuid> = active()
-        .filter(user::Column::BranchId.eq(branch_id))
-        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !secretaries.is_empty() {
-        return Ok(secretaries);
-    }
-    Ok(active()
-        .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
-        .into_tuple()
-        .all(db)
-        .await?)
 }

@@ -311,7 +311,7 @@ pub async fn messages_for(
                 digest.count, digest.oldest_hours
             );
             let recipients =
-                super::digest::secretaries_of(db, event.township_id, digest.branch_id).await?;
+                reviewers_of(db, event.township_id, digest.branch_id, Uuid::nil()).await?;
             Ok(to_each(recipients, "待审核事项提醒", &body))
         }
         _ => Ok(Vec::new()),
@@ -406,8 +406,8 @@ async fn owners_of(
     }
 }
 
-/// The branch's active secretaries other than the author; failing those, the
-/// township's active admins.
+/// The branch's active secretaries other than the author (`Uuid::nil()`:
+/// none excluded); failing those, the township's active admins.
 async fn reviewers_of(
     db: &impl ConnectionTrait,
     township_id: Uuid,
