@@ -52,9 +52,7 @@ async fn render_page(
     db: DatabaseConnection,
     rows: Vec<mediation_report::Model>,
 ) -> Result<Vec<Vec<String>>, ApiError> {
-    let authors =
-        crate::visits::routes::member_names(&db, rows.iter().map(|r| r.member_id).collect())
-            .await?;
+    let authors = crate::users::repo::names_of(&db, rows.iter().map(|r| r.member_id)).await?;
     let now = crate::db::now();
     Ok(rows
         .into_iter()

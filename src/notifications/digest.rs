@@ -15,8 +15,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::buckets;
 use crate::domain::ReviewStatus;
+use crate::domain::buckets;
 use crate::entities::{
     assignment, digest_run, household, mediation_report, pledge, township, user, visit,
 };

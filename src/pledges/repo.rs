@@ -18,7 +18,7 @@ use crate::auth::Actor;
 use crate::auth::access::PledgeOwner;
 use crate::domain::pledge::{EvidenceKind, PledgeMetric, overall_percent, percent_of};
 use crate::domain::{FieldErrors, PledgeScope, PledgeStatus};
-use crate::entities::{pledge, pledge_comment, pledge_progress, pledge_rating, user};
+use crate::entities::{pledge, pledge_comment, pledge_progress, pledge_rating};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
 
@@ -198,7 +198,7 @@ pub async fn figures(
         return Ok(Figures::default());
     }
     let ids: Vec<Uuid> = pledges.iter().map(|p| p.id).collect();
-    let names = names_of(db, pledges.iter().map(|p| p.author_id)).await?;
+    let names = crate::users::repo::names_of(db, pledges.iter().map(|p| p.author_id)).await?;
     let ratings = pledge_rating::Entity::find()
         .select_only()
         .column(pledge_rating::Column::PledgeId)
@@ -371,7 +371,7 @@ pub async fn view(db: &impl ConnectionTrait, p: pledge::Model) -> Result<PledgeV
         .order_by_desc(pledge_rating::Column::UpdatedAt)
         .all(db)
         .await?;
-    let names = names_of(
+    let names = crate::users::repo::names_of(
         db,
         comments
             .iter()
@@ -419,26 +419,6 @@ pub fn progress_view(e: pledge_progress::Model) -> ProgressView {
         evidence: serde_json::from_value(e.evidence).unwrap_or_default(),
         created_at: e.created_at,
     }
-}
-
-/// Names of users (never their phones), in one query.
-pub async fn names_of(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, String>, ApiError> {
-    let ids: HashSet<Uuid> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, String)> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Inserts a pledge: a member's `pending`, a branch's `approved` at once.

@@ -497,7 +497,7 @@ pub async fn comment_on_pledge(
     actor.may(Action::LeaderComment, Some(current.branch_id))?;
     let text = text::required("body", &body.value.body, COMMENT_MAX)?;
     let comment = repo::insert_comment(&txn, &actor, &current, &text, now).await?;
-    let author_name = repo::names_of(&txn, std::iter::once(actor.user_id))
+    let author_name = crate::users::repo::names_of(&txn, [actor.user_id])
         .await?
         .remove(&actor.user_id)
         .unwrap_or_default();

@@ -107,11 +107,8 @@ pub async fn review_queue(
     } else {
         None
     };
-    let names = crate::visits::routes::member_names(
-        &state.db,
-        items.iter().map(|item| item.submitted_by).collect(),
-    )
-    .await?;
+    let names =
+        crate::users::repo::names_of(&state.db, items.iter().map(|item| item.submitted_by)).await?;
     for item in &mut items {
         item.submitted_by_name = names.get(&item.submitted_by).cloned().unwrap_or_default();
     }

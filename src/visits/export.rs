@@ -52,8 +52,7 @@ async fn render_page(
     db: DatabaseConnection,
     rows: Vec<visit::Model>,
 ) -> Result<Vec<Vec<String>>, ApiError> {
-    let members =
-        super::routes::member_names(&db, rows.iter().map(|v| v.member_id).collect()).await?;
+    let members = crate::users::repo::names_of(&db, rows.iter().map(|v| v.member_id)).await?;
     let households: std::collections::HashMap<Uuid, String> = household::Entity::find()
         .filter(household::Column::Id.is_in(rows.iter().map(|v| v.household_id)))
         .all(&db)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
-use crate::entities::{user, visit};
+use crate::entities::visit;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Fingerprinted, Query};
 use crate::http::pagination::{List, PageParams};
@@ -405,19 +405,4 @@ async fn thresholds(
         .get(txn, actor.township_id)
         .await?
         .quality)
-}
-
-/// Names of `ids` (members), for titles and exports.
-pub async fn member_names(
-    db: &impl sea_orm::ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> Result<std::collections::HashMap<Uuid, String>, ApiError> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect())
 }
