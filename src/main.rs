@@ -38,6 +38,9 @@ enum Command {
     },
     /// Load the demo township.
     Demo,
+    /// Count the dashboard's figures afresh from the raw rows (after rows
+    /// were restored or changed outside the server).
+    RebuildStats,
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -104,6 +107,11 @@ async fn run() -> anyhow::Result<()> {
             } else {
                 println!("{}", xianfeng::demo::describe(&logins));
             }
+        }
+        Command::RebuildStats => {
+            let db = connect_migrated(&settings).await?;
+            xianfeng::stats::rollup::rebuild(&db).await?;
+            println!("dashboard figures recounted");
         }
         Command::Openapi => {}
     }

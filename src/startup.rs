@@ -84,6 +84,7 @@ impl Application {
                     max_len: settings.stream_max_len,
                 });
         crate::notifications::delivery::start(db.clone(), streams, wechat.clone());
+        crate::stats::rollup::spawn_folder(db.clone());
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),

@@ -9,6 +9,9 @@ mod m20261128_000004_mediation;
 mod m20261128_000005_pledges;
 mod m20261128_000006_digests;
 mod m20261128_000007_wechat_consents;
+mod m20261128_000008_stats_rollups;
+
+pub use m20261128_000008_stats_rollups::recount as recount_stats;
 
 pub struct Migrator;
 
@@ -23,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_pledges::Migration),
             Box::new(m20261128_000006_digests::Migration),
             Box::new(m20261128_000007_wechat_consents::Migration),
+            Box::new(m20261128_000008_stats_rollups::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@ pub mod pledge_comment;
 pub mod pledge_progress;
 pub mod pledge_rating;
 pub mod refresh_token;
+pub mod stats_delta;
+pub mod stats_total;
 pub mod submission_event;
 pub mod township;
 pub mod upload;

@@ -41,6 +41,37 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Counts `n` visits of a kind and status.
+    pub fn add_visits(&mut self, kind: &str, status: &str, n: u64) {
+        *self.visits_by_kind.entry(kind.to_owned()).or_default() += n;
+        *self.visits_by_status.entry(status.to_owned()).or_default() += n;
+    }
+
+    /// Counts `n` pledges of a status: published ones (approved, fulfilled
+    /// or not) are the pledges made; fulfilled ones, those kept.
+    pub fn add_pledges(&mut self, status: &str, n: u64) {
+        if ["approved", "fulfilled", "not_fulfilled"].contains(&status) {
+            self.pledges += n;
+        }
+        if status == "fulfilled" {
+            self.pledges_fulfilled += n;
+        }
+    }
+
+    /// Counts `n` under a rollup's figure name (see [`super::rollup`]).
+    pub fn add_rollup(&mut self, name: &str, n: u64) {
+        match name.split('.').collect::<Vec<_>>()[..] {
+            ["households"] => self.households += n,
+            ["households_visited"] => self.households_visited += n,
+            ["visits", kind, status] => self.add_visits(kind, status, n),
+            ["reports"] => self.reports += n,
+            ["reports", "resolved"] => self.reports_resolved += n,
+            ["reports", "escalated"] => self.reports_escalated += n,
+            ["pledges", status] => self.add_pledges(status, n),
+            _ => tracing::warn!(name, "unknown rollup figure"),
+        }
+    }
+
     /// Adds `other`'s figures to these.
     pub fn absorb(&mut self, other: &Figures) {
         self.members += other.members;

@@ -2,4 +2,5 @@
 
 pub mod dto;
 pub mod repo;
+pub mod rollup;
 pub mod routes;

@@ -11,6 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{Figures, Metric};
+use super::rollup;
 use crate::domain::mediation::MediationOutcome;
 use crate::domain::{ReviewStatus, Role};
 use crate::entities::{
@@ -76,6 +77,34 @@ pub async fn figures_by_branch(
     for (branch, n) in members(db, scope).await? {
         by_branch.entry(branch).or_default().members = n;
     }
+    if scope.from.is_none() && scope.to.is_none() {
+        for (branch, name, n) in rollup::counts(db, scope.township_id, scope.branch_id).await? {
+            by_branch
+                .entry(branch)
+                .or_default()
+                .add_rollup(&name, self::n(n));
+        }
+    } else {
+        counted_in_period(db, scope, &mut by_branch).await?;
+    }
+    for (branch, n, oldest) in pending(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        figures.pending_reviews += n;
+        figures.oldest_pending_at = match (figures.oldest_pending_at, oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(by_branch)
+}
+
+/// The figures of a period, counted over its rows: rollups are all-time,
+/// and which households were visited in a period cannot be summed from them.
+async fn counted_in_period(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    by_branch: &mut HashMap<Uuid, Figures>,
+) -> Result<(), ApiError> {
     for (branch, n) in count_by_branch(
         db,
         scope.rows::<household::Entity>(household::Column::TownshipId, household::Column::BranchId),
@@ -89,9 +118,10 @@ pub async fn figures_by_branch(
         by_branch.entry(branch).or_default().households_visited = n;
     }
     for (branch, kind, status, n) in visits(db, scope).await? {
-        let figures = by_branch.entry(branch).or_default();
-        *figures.visits_by_kind.entry(kind).or_default() += n;
-        *figures.visits_by_status.entry(status).or_default() += n;
+        by_branch
+            .entry(branch)
+            .or_default()
+            .add_visits(&kind, &status, n);
     }
     for (branch, outcome, escalated, n) in reports(db, scope).await? {
         let figures = by_branch.entry(branch).or_default();
@@ -104,23 +134,9 @@ pub async fn figures_by_branch(
         }
     }
     for (branch, status, n) in pledges(db, scope).await? {
-        let figures = by_branch.entry(branch).or_default();
-        if ["approved", "fulfilled", "not_fulfilled"].contains(&status.as_str()) {
-            figures.pledges += n;
-        }
-        if status == "fulfilled" {
-            figures.pledges_fulfilled += n;
-        }
+        by_branch.entry(branch).or_default().add_pledges(&status, n);
     }
-    for (branch, n, oldest) in pending(db, scope).await? {
-        let figures = by_branch.entry(branch).or_default();
-        figures.pending_reviews += n;
-        figures.oldest_pending_at = match (figures.oldest_pending_at, oldest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    Ok(by_branch)
+    Ok(())
 }
 
 fn n(count: i64) -> u64 {
