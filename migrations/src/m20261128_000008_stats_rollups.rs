@@ -12,6 +12,9 @@
 //! visits (`stats_household_visits`, per household and the visits' branch):
 //! the `households_visited` delta is written when that count leaves or
 //! reaches zero.
+//!
+//! The oldest submission waiting for review is found per branch by one probe
+//! of a partial index holding only pending rows.
 
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -36,6 +39,9 @@ struct Counted {
 
 const ALWAYS: &str = "1 = 1";
 
+/// The tables whose rows wait for review.
+const REVIEWED: &[&str] = &["visits", "mediation_reports", "pledges"];
+
 const COUNTED: &[Counted] = &[
     Counted {
         table: "visits",
@@ -52,6 +58,7 @@ const COUNTED: &[Counted] = &[
             "branch_id",
             "latest_outcome",
             "escalation_status",
+            "status",
         ],
         figures: &[
             Figure {
@@ -65,6 +72,10 @@ const COUNTED: &[Counted] = &[
             Figure {
                 name: "'reports.escalated'",
                 when: "{row}.escalation_status IS NOT NULL",
+            },
+            Figure {
+                name: "'reports.pending'",
+                when: "{row}.status = 'pending'",
             },
         ],
     },
@@ -301,6 +312,13 @@ impl MigrationTrait for Migration {
         .await?;
         let db = m.get_connection();
         let backend = db.get_database_backend();
+        for table in REVIEWED {
+            db.execute_unprepared(&format!(
+                "CREATE INDEX IF NOT EXISTS {table}_pending_by_branch \
+                 ON {table} (township_id, branch_id, submitted_at) WHERE status = 'pending'"
+            ))
+            .await?;
+        }
         for counted in COUNTED {
             for sql in counted.triggers(backend) {
                 db.execute_unprepared(&sql).await?;
@@ -316,6 +334,10 @@ impl MigrationTrait for Migration {
             for sql in counted.dropped(backend) {
                 db.execute_unprepared(&sql).await?;
             }
+        }
+        for table in REVIEWED {
+            db.execute_unprepared(&format!("DROP INDEX IF EXISTS {table}_pending_by_branch"))
+                .await?;
         }
         m.drop_table(
             Table::drop()

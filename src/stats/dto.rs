@@ -60,14 +60,26 @@ impl Figures {
 
     /// Counts `n` under a rollup's figure name (see [`super::rollup`]).
     pub fn add_rollup(&mut self, name: &str, n: u64) {
+        let pending = ReviewStatus::Pending.as_str();
         match name.split('.').collect::<Vec<_>>()[..] {
             ["households"] => self.households += n,
             ["households_visited"] => self.households_visited += n,
-            ["visits", kind, status] => self.add_visits(kind, status, n),
+            ["visits", kind, status] => {
+                self.add_visits(kind, status, n);
+                if status == pending {
+                    self.pending_reviews += n;
+                }
+            }
             ["reports"] => self.reports += n,
             ["reports", "resolved"] => self.reports_resolved += n,
             ["reports", "escalated"] => self.reports_escalated += n,
-            ["pledges", status] => self.add_pledges(status, n),
+            ["reports", "pending"] => self.pending_reviews += n,
+            ["pledges", status] => {
+                self.add_pledges(status, n);
+                if status == pending {
+                    self.pending_reviews += n;
+                }
+            }
             _ => tracing::warn!(name, "unknown rollup figure"),
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -15,7 +15,8 @@ use super::rollup;
 use crate::domain::mediation::MediationOutcome;
 use crate::domain::{ReviewStatus, Role};
 use crate::entities::{
-    assignment, audit_log, household, mediation_report, pledge, pledge_progress, user, visit,
+    assignment, audit_log, branch, household, mediation_report, pledge, pledge_progress, user,
+    visit,
 };
 use crate::error::ApiError;
 
@@ -73,27 +74,29 @@ pub async fn figures_by_branch(
     scope: &Scope,
 ) -> Result<HashMap<Uuid, Figures>, ApiError> {
     let mut by_branch: HashMap<Uuid, Figures> = HashMap::new();
-
     for (branch, n) in members(db, scope).await? {
         by_branch.entry(branch).or_default().members = n;
     }
+    let mut all_time: HashMap<Uuid, Figures> = HashMap::new();
+    for (branch, name, n) in rollup::counts(db, scope.township_id, scope.branch_id).await? {
+        all_time
+            .entry(branch)
+            .or_default()
+            .add_rollup(&name, self::n(n));
+    }
     if scope.from.is_none() && scope.to.is_none() {
-        for (branch, name, n) in rollup::counts(db, scope.township_id, scope.branch_id).await? {
-            by_branch
-                .entry(branch)
-                .or_default()
-                .add_rollup(&name, self::n(n));
+        for (branch, figures) in &all_time {
+            by_branch.entry(*branch).or_default().absorb(figures);
         }
     } else {
         counted_in_period(db, scope, &mut by_branch).await?;
+        // Reviews wait now, whatever the period.
+        for (branch, figures) in &all_time {
+            by_branch.entry(*branch).or_default().pending_reviews = figures.pending_reviews;
+        }
     }
-    for (branch, n, oldest) in pending(db, scope).await? {
-        let figures = by_branch.entry(branch).or_default();
-        figures.pending_reviews += n;
-        figures.oldest_pending_at = match (figures.oldest_pending_at, oldest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+    for (branch, oldest) in oldest_pending(db, scope).await? {
+        by_branch.entry(branch).or_default().oldest_pending_at = oldest;
     }
     Ok(by_branch)
 }
@@ -277,33 +280,45 @@ async fn pledges(
     Ok(rows.into_iter().map(|(b, s, c)| (b, s, n(c))).collect())
 }
 
-/// Pending submissions of every kind per branch, with the oldest's time.
-async fn pending(
+/// When the oldest submission still waiting for review was submitted, per
+/// branch of the scope: for each branch and kind, one probe of an index that
+/// holds only pending rows, however many rows there are.
+async fn oldest_pending(
     db: &impl ConnectionTrait,
     scope: &Scope,
-) -> Result<Vec<(Uuid, u64, Option<DateTime<Utc>>)>, ApiError> {
-    let pending = ReviewStatus::Pending.as_str();
-    let mut all = Vec::new();
-    macro_rules! waiting {
-        ($entity:ident) => {{
-            let rows: Vec<(Uuid, i64, Option<DateTime<Utc>>)> = scope
-                .rows::<$entity::Entity>($entity::Column::TownshipId, $entity::Column::BranchId)
-                .filter($entity::Column::Status.eq(pending))
-                .select_only()
-                .column($entity::Column::BranchId)
-                .column_as(Expr::cust("COUNT(*)"), "n")
-                .column_as($entity::Column::SubmittedAt.min(), "oldest")
-                .group_by($entity::Column::BranchId)
-                .into_tuple()
-                .all(db)
-                .await?;
-            all.extend(rows.into_iter().map(|(b, c, o)| (b, n(c), o)));
-        }};
+) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, ApiError> {
+    let waiting = |table: &str| {
+        let column = |name: &str| Expr::col((Alias::new(table), Alias::new(name)));
+        let oldest = Query::select()
+            .expr(column("submitted_at").min())
+            .from(Alias::new(table))
+            .and_where(column("township_id").equals((branch::Entity, branch::Column::TownshipId)))
+            .and_where(column("branch_id").equals((branch::Entity, branch::Column::Id)))
+            .and_where(column("status").eq(ReviewStatus::Pending.as_str()))
+            .to_owned();
+        Expr::SubQuery(None, Box::new(oldest.into_sub_query_statement()))
+    };
+    let kinds = ["visits", "mediation_reports", "pledges"];
+    let mut query = Query::select();
+    query
+        .column((branch::Entity, branch::Column::Id))
+        .from(branch::Entity)
+        .and_where(Expr::col((branch::Entity, branch::Column::TownshipId)).eq(scope.township_id));
+    if let Some(branch_id) = scope.branch_id {
+        query.and_where(Expr::col((branch::Entity, branch::Column::Id)).eq(branch_id));
     }
-    waiting!(visit);
-    waiting!(mediation_report);
-    waiting!(pledge);
-    Ok(all)
+    for table in kinds {
+        query.expr_as(waiting(table), Alias::new(table));
+    }
+    let mut oldest = Vec::new();
+    for row in db.query_all(&query).await? {
+        let mut at: Vec<DateTime<Utc>> = Vec::new();
+        for table in kinds {
+            at.extend(row.try_get::<Option<DateTime<Utc>>>("", table)?);
+        }
+        oldest.push((row.try_get("", "id")?, at.into_iter().min()));
+    }
+    Ok(oldest)
 }
 
 /// The times the series of `metric` counts, within the scope and period.

@@ -97,9 +97,27 @@ async fn direct_count(app: &TestApp, branch_id: Option<Uuid>) -> Value {
         .iter()
         .filter(|p| ["approved", "fulfilled", "not_fulfilled"].contains(&p.status.as_str()))
         .count();
-    let pending = visits.iter().filter(|v| v.status == "pending").count()
-        + reports.iter().filter(|r| r.status == "pending").count()
-        + pledges.iter().filter(|p| p.status == "pending").count();
+    let waiting: Vec<chrono::DateTime<Utc>> = visits
+        .iter()
+        .filter(|v| v.status == "pending")
+        .map(|v| v.submitted_at)
+        .chain(
+            reports
+                .iter()
+                .filter(|r| r.status == "pending")
+                .map(|r| r.submitted_at),
+        )
+        .chain(
+            pledges
+                .iter()
+                .filter(|p| p.status == "pending")
+                .map(|p| p.submitted_at),
+        )
+        .collect();
+    let oldest_hours = waiting
+        .iter()
+        .min()
+        .map(|at| (Utc::now() - *at).num_seconds() as f64 / 3600.0);
     json!({
         "members": members,
         "households": households.len(),
@@ -112,7 +130,8 @@ async fn direct_count(app: &TestApp, branch_id: Option<Uuid>) -> Value {
         "escalated": reports.iter().filter(|r| r.escalation_status.is_some()).count(),
         "pledges_total": published,
         "fulfilled": pledges.iter().filter(|p| p.status == "fulfilled").count(),
-        "pending_reviews": pending,
+        "pending_reviews": waiting.len(),
+        "oldest_pending_hours": oldest_hours,
     })
 }
 
@@ -140,6 +159,16 @@ fn compare(overview: &Value, expected: &Value) {
             &overview["visits"]["by_status"][status], n,
             "by_status.{status}"
         );
+    }
+    match expected["oldest_pending_hours"].as_f64() {
+        Some(hours) => {
+            let got = overview["oldest_pending_hours"].as_f64().unwrap();
+            assert!(
+                (got - hours).abs() < 0.01,
+                "oldest_pending_hours {got} ≠ {hours}"
+            );
+        }
+        None => assert!(overview["oldest_pending_hours"].is_null()),
     }
     let households = expected["households"].as_f64().unwrap();
     let coverage = if households == 0.0 {
