@@ -1,5 +1,6 @@
 //! Statistics for the township dashboard and the secretary's phone.
 
 pub mod dto;
+pub mod export;
 pub mod repo;
 pub mod routes;

@@ -30,7 +30,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview)
         .service(branches)
         .service(timeseries)
-        .service(members);
+        .service(members)
+        .service(super::export::export_branches)
+        .service(super::export::export_members);
 }
 
 /// The township's figures, or one branch's (secretaries always get their own).
