@@ -32,6 +32,15 @@ impl Role {
             _ => None,
         }
     }
+
+    /// The Chinese name, for exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Member => "党员",
+            Role::Secretary => "支部书记",
+            Role::TownshipAdmin => "管理员",
+        }
+    }
 }
 
 /// The kind of a party branch (党支部).
@@ -64,6 +73,16 @@ impl BranchKind {
             "enterprise" => Some(BranchKind::Enterprise),
             "other" => Some(BranchKind::Other),
             _ => None,
+        }
+    }
+
+    /// The Chinese name, for exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            BranchKind::Village => "村党支部",
+            BranchKind::Organ => "机关党支部",
+            BranchKind::Enterprise => "企业党支部",
+            BranchKind::Other => "其他",
         }
     }
 }

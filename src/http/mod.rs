@@ -1,5 +1,6 @@
 //! HTTP conventions shared by every endpoint (SPEC §4): JSON bodies, pagination,
-//! request ids, metrics, error localisation, the OpenAPI document.
+//! request ids, metrics, error localisation, the OpenAPI document, downloads
+//! as CSV and xlsx.
 
 pub mod conditional;
 pub mod csv_export;
@@ -8,3 +9,4 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod xlsx_export;

@@ -30,7 +30,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview)
         .service(branches)
         .service(timeseries)
-        .service(members);
+        .service(members)
+        .service(super::export::export_branches)
+        .service(super::export::export_members);
 }
 
 /// The township's figures, or one branch's (secretaries always get their own).
@@ -102,22 +104,51 @@ pub async fn branches(
     query: Query<BranchesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
-    actor.may(Action::ReadStats, None)?;
-    let filter = StatsFilter {
-        branch_id: None,
-        from: query.from,
-        to: query.to,
-    };
-    let scope = scope_for(&state.db, &actor, None, filter.from, filter.to).await?;
+    let scope = branch_table_scope(&state.db, &actor, &query).await?;
     let now = crate::db::now();
     let tag = etag(&state.db, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
-    let mut figures = repo::figures_by_branch(&state.db, &scope).await?;
+    let rows = branch_rows(
+        &state.db,
+        &actor,
+        &scope,
+        query.sort.unwrap_or_default(),
+        now,
+    )
+    .await?;
+    Ok(fresh(&tag, &Rows { items: rows }))
+}
+
+/// Who may read the branch table, for which period: township admins only.
+pub(super) async fn branch_table_scope(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: &BranchesQuery,
+) -> Result<Scope, ApiError> {
+    actor.may(Action::ReadStats, None)?;
+    scope_for(db, actor, None, query.from, query.to).await
+}
+
+/// Every branch within the actor's reach with its figures in `scope`, in
+/// `order`: the branch table, for the dashboard and its export alike.
+pub(super) async fn branch_rows(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    scope: &Scope,
+    order: BranchOrder,
+    now: DateTime<Utc>,
+) -> Result<Vec<BranchRow>, ApiError> {
+    let filter = StatsFilter {
+        branch_id: None,
+        from: scope.from,
+        to: scope.to,
+    };
+    let mut figures = repo::figures_by_branch(db, scope).await?;
     let mut rows: Vec<BranchRow> = actor
         .scoped::<branch::Entity>()
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|b| BranchRow {
@@ -132,8 +163,8 @@ pub async fn branches(
             kind: b.kind,
         })
         .collect();
-    sort_branches(&mut rows, query.sort.unwrap_or_default());
-    Ok(fresh(&tag, &Rows { items: rows }))
+    sort_branches(&mut rows, order);
+    Ok(rows)
 }
 
 fn sort_branches(rows: &mut [BranchRow], order: BranchOrder) {
@@ -252,7 +283,18 @@ pub async fn members(
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
-    let mut rows: Vec<MemberRow> = repo::member_figures(&state.db, &scope)
+    let rows = member_rows(&state.db, &scope, now).await?;
+    Ok(fresh(&tag, &Rows { items: rows }))
+}
+
+/// The members of `scope` with their visiting, lagging first: the members
+/// table, for the dashboard and its export alike.
+pub(super) async fn member_rows(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<MemberRow>, ApiError> {
+    let mut rows: Vec<MemberRow> = repo::member_figures(db, scope)
         .await?
         .into_iter()
         .map(|f| MemberRow {
@@ -276,12 +318,12 @@ pub async fn members(
             )
             .then(a.name.cmp(&b.name))
     });
-    Ok(fresh(&tag, &Rows { items: rows }))
+    Ok(rows)
 }
 
 /// What the caller may count: a branch within reach (404 otherwise), else
 /// the caller's own branch, or the whole township for admins; members none.
-async fn scope_for(
+pub(super) async fn scope_for(
     db: &impl ConnectionTrait,
     actor: &Actor,
     branch_id: Option<Uuid>,

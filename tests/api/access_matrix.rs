@@ -441,6 +441,16 @@ fn calls() -> Vec<Call> {
             admin: [200, 200, 404],
         },
         Call {
+            name: "GET /stats/members/export?branch_id",
+            make: |b, _| {
+                let path = format!("/api/v1/stats/members/export?branch_id={}", b.branch.id);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
             make: |b, _| {
                 (

@@ -14,6 +14,7 @@ mod operations;
 mod organisation;
 mod pledges;
 mod stats;
+mod stats_export;
 mod uploads;
 mod visits;
 mod wechat;
