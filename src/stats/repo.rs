@@ -294,7 +294,9 @@ async fn oldest_pending(
             .from(Alias::new(table))
             .and_where(column("township_id").equals((branch::Entity, branch::Column::TownshipId)))
             .and_where(column("branch_id").equals((branch::Entity, branch::Column::Id)))
-            .and_where(column("status").eq(ReviewStatus::Pending.as_str()))
+            // A literal, not a bound value: PostgreSQL matches a partial
+            // index's predicate only against a constant it can see.
+            .and_where(column("status").eq(Expr::cust("'pending'")))
             .to_owned();
         Expr::SubQuery(None, Box::new(oldest.into_sub_query_statement()))
     };
