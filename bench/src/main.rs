@@ -226,26 +226,7 @@ async fn org(base: &str, households: usize, requests: usize, logins: usize) -> a
     let existing = count_households(&admin).await?;
     if existing < households {
         let started = Instant::now();
-        let missing = households - existing;
-        let mut csv = String::from("户主姓名,地址,村民小组,联系电话,标签\n");
-        for i in 0..missing {
-            let tag = if i % 7 == 0 { "低保户" } else { "一般户" };
-            csv.push_str(&format!(
-                "户主{i},红旗村{}组{i}号,第{}村民小组,139{:08},{tag}\n",
-                i % 12 + 1,
-                i % 12 + 1,
-                i
-            ));
-        }
-        let report: Value = secretary
-            .request(Method::POST, "/api/v1/households/import")
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let report = import_households(&secretary, households - existing, 0).await?;
         println!(
             "imported {} households in {:.1} s",
             report["imported"],
@@ -418,6 +399,33 @@ async fn org(base: &str, households: usize, requests: usize, logins: usize) -> a
     Ok(())
 }
 
+/// Imports `count` households into the secretary's branch, numbered from `first`.
+async fn import_households(
+    secretary: &Session,
+    count: usize,
+    first: usize,
+) -> anyhow::Result<Value> {
+    let mut csv = String::from("户主姓名,地址,村民小组,联系电话,标签\n");
+    for i in first..first + count {
+        let tag = if i % 7 == 0 { "低保户" } else { "一般户" };
+        csv.push_str(&format!(
+            "户主{i},红旗村{}组{i}号,第{}村民小组,139{:08},{tag}\n",
+            i % 12 + 1,
+            i % 12 + 1,
+            i
+        ));
+    }
+    Ok(secretary
+        .request(Method::POST, "/api/v1/households/import")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 async fn count_households(admin: &Session) -> anyhow::Result<usize> {
     let mut count = 0;
     let mut cursor: Option<String> = None;
@@ -452,6 +460,18 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
     let client = Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
+    // A hundred households per branch, as a village has: check-ins spread
+    // over them as they would, not queued on a handful of demo households.
+    for (b, secretary) in SUBMITTERS.iter().filter(|p| p.ends_with('0')).enumerate() {
+        let secretary = Session::login(&client, base, secretary).await?;
+        let listed = secretary
+            .json(Method::GET, "/api/v1/households?limit=100", None)
+            .await?;
+        let have = listed["items"].as_array().map_or(0, Vec::len);
+        if (1..100).contains(&have) {
+            import_households(&secretary, 100 - have, b * 1000).await?;
+        }
+    }
     let mut sessions = Vec::new();
     for phone in SUBMITTERS {
         let session = Session::login(&client, base, phone).await?;
