@@ -21,6 +21,7 @@ pub mod ops;
 pub mod outbox;
 pub mod pledges;
 pub mod reviews;
+pub mod spot_checks;
 pub mod startup;
 pub mod stats;
 pub mod telemetry;
