@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod ops;
 pub mod outbox;
 pub mod pledges;
+pub mod rectifications;
 pub mod reviews;
 pub mod spot_checks;
 pub mod startup;
