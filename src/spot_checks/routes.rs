@@ -365,22 +365,7 @@ pub async fn figures_of_year(
         .0
         .year
         .unwrap_or_else(|| Utc::now().with_timezone(&zone).year());
-    let (Some(first), Some(next)) = (
-        NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (2000..=2100).contains(&year)),
-        NaiveDate::from_ymd_opt(year + 1, 1, 1),
-    ) else {
-        return Err(FieldErrors::single(
-            "year",
-            "out_of_range",
-            "年份须在 2000 到 2100 之间",
-            "year must be between 2000 and 2100",
-        )
-        .into());
-    };
-    let drawn = Checks::Drawn {
-        from: buckets::midnight(first, zone).with_timezone(&Utc),
-        to: buckets::midnight(next, zone).with_timezone(&Utc),
-    };
+    let drawn = year_drawn(year, zone)?;
     let mut tallies = repo::tallies(&state.db, &actor, drawn).await?;
     let branches = actor.scoped::<branch::Entity>().all(&state.db).await?;
     let rows = branches
@@ -391,6 +376,31 @@ pub async fn figures_of_year(
         })
         .collect();
     Ok(web::Json(by_branch(Some(year), rows)))
+}
+
+/// The checks drawn in `year` of the township's calendar.
+fn year_drawn(year: i32, zone: chrono_tz::Tz) -> Result<Checks, FieldErrors> {
+    let out_of_range = || {
+        FieldErrors::single(
+            "year",
+            "out_of_range",
+            "年份须在 2000 到 2100 之间",
+            "year must be between 2000 and 2100",
+        )
+    };
+    if !(2000..=2100).contains(&year) {
+        return Err(out_of_range());
+    }
+    match (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year + 1, 1, 1),
+    ) {
+        (Some(first), Some(next)) => Ok(Checks::Drawn {
+            from: buckets::midnight(first, zone).with_timezone(&Utc),
+            to: buckets::midnight(next, zone).with_timezone(&Utc),
+        }),
+        _ => Err(out_of_range()),
+    }
 }
 
 /// Rows by branch name, with their total.
