@@ -153,6 +153,8 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::pledges::routes::configure)
             .configure(crate::reviews::routes::configure)
             .configure(crate::stats::routes::configure)
+            .configure(crate::spot_checks::routes::configure)
+            .configure(crate::rectifications::routes::configure)
             .configure(crate::notifications::routes::configure),
     );
 }

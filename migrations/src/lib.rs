@@ -10,6 +10,7 @@ mod m20261128_000005_pledges;
 mod m20261128_000006_digests;
 mod m20261128_000007_wechat_consents;
 mod m20261128_000008_stats_rollups;
+mod m20261128_000009_supervision;
 
 pub use m20261128_000008_stats_rollups::recount as recount_stats;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_digests::Migration),
             Box::new(m20261128_000007_wechat_consents::Migration),
             Box::new(m20261128_000008_stats_rollups::Migration),
+            Box::new(m20261128_000009_supervision::Migration),
         ]
     }
 }

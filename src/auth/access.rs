@@ -14,7 +14,7 @@ use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
     assignment, branch, household, mediation_follow_up, mediation_report, notification, pledge,
-    user, visit,
+    rectification, spot_check, spot_check_item, user, visit,
 };
 use crate::error::ApiError;
 
@@ -43,6 +43,16 @@ pub enum Action {
     RatePledge,
     /// Read the statistics of a branch (`None`: of the whole township).
     ReadStats,
+    /// Draw spot checks (督导检查), verify their items, close them.
+    ConductSpotCheck,
+    /// Read spot-check items of a branch and their figures.
+    ReadSpotCheck,
+    /// Assign a rectification (整改) to a branch; close or reopen it.
+    AssignRectification,
+    /// Read the rectifications of a branch.
+    ReadRectification,
+    /// Report what a branch did about a rectification: its secretaries.
+    ReportRectification,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -61,6 +71,8 @@ pub fn permits(
         // Ratings come from the branch's members and secretaries, not the office.
         (Role::TownshipAdmin, Action::RatePledge) => false,
         (_, Action::RatePledge) => in_own_branch,
+        // The township checks a branch's rectification; the branch reports it.
+        (Role::TownshipAdmin, Action::ReportRectification) => false,
         (Role::TownshipAdmin, _) => true,
         (
             Role::Secretary,
@@ -68,9 +80,13 @@ pub fn permits(
             | Action::ManageHouseholds
             | Action::CreateBranchPledge
             | Action::FulfilPledge
-            | Action::ReadStats,
+            | Action::ReadStats
+            | Action::ReadSpotCheck
+            | Action::ReadRectification
+            | Action::ReportRectification,
         ) => in_own_branch,
         (Role::Secretary, Action::LeaderComment) => false,
+        (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
         (Role::Member, _) => false,
@@ -256,6 +272,26 @@ impl Actor {
 }
 
 impl Actor {
+    /// Spot checks within reach: the township's, and for a caller limited to
+    /// one branch only those that sampled something of it.
+    pub fn scoped_spot_checks(&self) -> Select<spot_check::Entity> {
+        let query = self.scoped::<spot_check::Entity>();
+        match self.branch_limit() {
+            Some(branch_id) => query.filter(
+                spot_check::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(spot_check_item::Column::SpotCheckId)
+                        .from(spot_check_item::Entity)
+                        .and_where(spot_check_item::Column::BranchId.eq(branch_id))
+                        .to_owned(),
+                ),
+            ),
+            None => query,
+        }
+    }
+}
+
+impl Actor {
     /// The caller's own notifications: nobody reads another's inbox.
     pub fn inbox(&self) -> Select<notification::Entity> {
         notification::Entity::find()
@@ -364,6 +400,9 @@ tenanted!(visit, branch: Some(visit::Column::BranchId));
 tenanted!(mediation_report, branch: Some(mediation_report::Column::BranchId));
 tenanted!(mediation_follow_up, branch: Some(mediation_follow_up::Column::BranchId));
 tenanted!(pledge, branch: Some(pledge::Column::BranchId));
+tenanted!(spot_check, branch: None);
+tenanted!(spot_check_item, branch: Some(spot_check_item::Column::BranchId));
+tenanted!(rectification, branch: Some(rectification::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -387,6 +426,11 @@ mod tests {
             Action::LeaderComment,
             Action::RatePledge,
             Action::ReadStats,
+            Action::ConductSpotCheck,
+            Action::ReadSpotCheck,
+            Action::AssignRectification,
+            Action::ReadRectification,
+            Action::ReportRectification,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -401,6 +445,7 @@ mod tests {
                         (_, Action::Submit) => is_own,
                         (Role::TownshipAdmin, Action::RatePledge) => false,
                         (_, Action::RatePledge) => is_own,
+                        (Role::TownshipAdmin, Action::ReportRectification) => false,
                         (Role::TownshipAdmin, _) => true,
                         // Escalations are the township's: only its admins handle them.
                         (
@@ -409,7 +454,10 @@ mod tests {
                             | Action::ManageHouseholds
                             | Action::CreateBranchPledge
                             | Action::FulfilPledge
-                            | Action::ReadStats,
+                            | Action::ReadStats
+                            | Action::ReadSpotCheck
+                            | Action::ReadRectification
+                            | Action::ReportRectification,
                         ) => is_own,
                         _ => false,
                     };

@@ -8,6 +8,7 @@ pub mod personal;
 pub mod pledge;
 pub mod review;
 pub mod role;
+pub mod supervision;
 pub mod text;
 pub mod visit;
 

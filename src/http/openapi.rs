@@ -24,6 +24,7 @@ use utoipa_actix_web::AppExt;
         (name = "mediation", description = "Dispute-mediation reports (矛盾纠纷调解): review, escalation to the township (上报), follow-up visits (回访), export"),
         (name = "pledges", description = "Public pledges (公开承诺): the pledge wall, review, progress (践诺) from evidence, fulfilment, leader comments (领导点评), ratings (群众评议)"),
         (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
+        (name = "supervision", description = "The township's supervision (督导检查): spot checks drawing a reproducible sample of approved visits and mediation reports to verify, their per-branch figures, and rectifications (整改) assigned to branches with a deadline"),
         (name = "stats", description = "The township dashboard's figures, built for polling: every answer has an ETag, and `If-None-Match` answers 304 while nothing changed"),
         (name = "notifications", description = "The in-app inbox"),
         (name = "operations", description = "Health, readiness, metrics")

@@ -202,12 +202,13 @@ pub async fn record_failure(
 /// How often spent idempotency keys are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// How often lapsed mediation follow-ups and due daily digests are looked for.
+/// How often lapsed mediation follow-ups, overdue rectifications and due
+/// daily digests are looked for.
 const OVERDUE_EVERY: Duration = Duration::from_secs(300);
 
 /// Starts the notifier (through Redis Streams when `redis` is configured, in
 /// process otherwise), the sweeper of expired idempotency keys, and the
-/// finder of overdue follow-ups and due daily digests.
+/// finder of overdue follow-ups and rectifications and due daily digests.
 pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
@@ -234,6 +235,11 @@ pub fn start(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
                 Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
+            }
+            match crate::rectifications::routes::sweep_overdue(&finder, crate::db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rectifications = n, "overdue rectifications flagged"),
+                Err(err) => tracing::warn!(error = %err, "overdue rectification sweep failed"),
             }
             match super::digest::send_due(&finder, crate::db::now()).await {
                 Ok(0) => {}

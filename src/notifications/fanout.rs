@@ -4,7 +4,9 @@
 //! to the township admins; an overdue follow-up to the report's author and
 //! the branch's secretaries; a leader comment, rating or fulfilment to the
 //! pledge's owner; the daily digests to the members with overdue households
-//! and the secretaries with reviews waiting over a day.
+//! and the secretaries with reviews waiting over a day; a rectification's
+//! report to the township admins, and its assignment, closing, reopening
+//! and lapse to the branch's secretaries.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -314,6 +316,7 @@ pub async fn messages_for(
                 reviewers_of(db, event.township_id, digest.branch_id, Uuid::nil()).await?;
             Ok(to_each(recipients, "待审核事项提醒", &body))
         }
+        kind if kind.starts_with("rectification.") => rectification_messages(db, event).await,
         _ => Ok(Vec::new()),
     }
 }
@@ -438,4 +441,96 @@ async fn name_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<String, Api
         .await?
         .map(|u| u.name)
         .unwrap_or_default())
+}
+
+/// What a rectification event carries.
+#[derive(Debug, Deserialize)]
+struct RectificationEvent {
+    branch_id: Uuid,
+    #[serde(default)]
+    title: String,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    comment: Option<String>,
+}
+
+/// A rectification's steps: its report goes to the township admins; its
+/// assignment, closing, reopening and lapse to the branch's secretaries.
+async fn rectification_messages(
+    db: &impl ConnectionTrait,
+    event: &outbox_event::Model,
+) -> Result<Vec<Message>, ApiError> {
+    let Ok(told) = serde_json::from_value::<RectificationEvent>(event.payload.clone()) else {
+        return Ok(Vec::new());
+    };
+    let deadline = match told.deadline {
+        Some(at) => local_day(db, event.township_id, at).await?,
+        None => String::new(),
+    };
+    let item = &told.title;
+    let reason = opinion(told.comment.as_deref());
+    let (title, body) = match event.kind.as_str() {
+        "rectification.created" => (
+            "新的整改事项",
+            format!("乡党委交办整改事项：{item}，请于{deadline}前整改并报告整改情况"),
+        ),
+        "rectification.reported" => {
+            let branch = branch::Entity::find_by_id(told.branch_id)
+                .one(db)
+                .await?
+                .map(|b| b.name)
+                .unwrap_or_default();
+            let body = format!("{branch}报告了整改事项“{item}”的整改情况，请验收");
+            let admins = admins_of(db, event.township_id).await?;
+            return Ok(to_each(admins, "整改情况待验收", &body));
+        }
+        "rectification.closed" => (
+            "整改事项已销号",
+            format!("整改事项“{item}”已通过验收销号{reason}"),
+        ),
+        "rectification.reopened" => (
+            "整改事项被退回",
+            format!("整改事项“{item}”未通过验收，请继续整改并于{deadline}前重新报告{reason}"),
+        ),
+        "rectification.overdue" => (
+            "整改事项已逾期",
+            format!("整改事项已逾期：{item}（整改期限{deadline}），请尽快整改并报告"),
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    let secretaries = secretaries_of(db, event.township_id, told.branch_id).await?;
+    Ok(to_each(secretaries, title, &body))
+}
+
+/// The branch's active secretaries.
+async fn secretaries_of(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+    branch_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::TownshipId.eq(township_id))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::BranchId.eq(branch_id))
+        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// "2026年12月31日": the day of `at` in the township's time zone.
+async fn local_day(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<String, ApiError> {
+    use chrono::Datelike;
+    let zone = crate::entities::township::Entity::find_by_id(township_id)
+        .one(db)
+        .await?
+        .map(|t| crate::domain::buckets::zone(&t.timezone))
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let day = crate::domain::buckets::local_date(at, zone);
+    Ok(format!("{}年{}月{}日", day.year(), day.month(), day.day()))
 }

@@ -120,6 +120,11 @@ pub async fn find_readable(
             "pledge" => crate::pledges::repo::find_readable(db, actor, attachment.subject_id)
                 .await
                 .map(drop),
+            "rectification" => {
+                crate::rectifications::repo::find_visible(db, actor, attachment.subject_id)
+                    .await
+                    .map(drop)
+            }
             // Kinds without a read scope yet reveal nothing.
             _ => Err(ApiError::NotFound),
         };

@@ -28,6 +28,12 @@ struct Subjects {
     report: Uuid,
     /// A member pledge, pending.
     pledge: Uuid,
+    /// An open spot check of the target's township that sampled only the
+    /// target branch, and its item.
+    spot_check: Uuid,
+    spot_item: Uuid,
+    /// An open rectification assigned to the target branch.
+    rectification: Uuid,
 }
 
 /// One endpoint applied to a target branch and the submissions made there:
@@ -451,6 +457,138 @@ fn calls() -> Vec<Call> {
             admin: [200, 200, 404],
         },
         Call {
+            name: "GET /spot-checks",
+            make: |_, _| (Method::GET, "/api/v1/spot-checks".into(), None),
+            member: [403, 403, 403],
+            secretary: [200, 200, 200],
+            admin: [200, 200, 200],
+        },
+        Call {
+            // Admins pass the permission check and meet the state check:
+            // nothing was approved before 2000.
+            name: "POST /spot-checks",
+            make: |_, _| {
+                let body = json!({ "percent": 10, "to": "2000-01-01T00:00:00Z" });
+                (Method::POST, "/api/v1/spot-checks".into(), Some(body))
+            },
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [409, 409, 409],
+        },
+        Call {
+            name: "GET /spot-checks/branches",
+            make: |_, _| (Method::GET, "/api/v1/spot-checks/branches".into(), None),
+            member: [403, 403, 403],
+            secretary: [200, 200, 200],
+            admin: [200, 200, 200],
+        },
+        Call {
+            name: "GET /spot-checks/{id}",
+            make: |_, s| {
+                let path = format!("/api/v1/spot-checks/{}", s.spot_check);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /spot-checks/{id}/branches",
+            make: |_, s| {
+                let path = format!("/api/v1/spot-checks/{}/branches", s.spot_check);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /spot-checks/{id}/items/{item_id}/verification",
+            make: |_, s| {
+                let path = format!(
+                    "/api/v1/spot-checks/{}/items/{}/verification",
+                    s.spot_check, s.spot_item
+                );
+                (Method::POST, path, Some(json!({ "outcome": "confirmed" })))
+            },
+            member: [403, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /spot-checks/{id}/close",
+            make: |_, s| {
+                let path = format!("/api/v1/spot-checks/{}/close", s.spot_check);
+                (Method::POST, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /rectifications",
+            make: |b, _| {
+                let deadline = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+                let body = json!({ "branch_id": b.branch.id, "title": "整改", "description": "说明", "deadline": deadline });
+                (Method::POST, "/api/v1/rectifications".into(), Some(body))
+            },
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [201, 201, 422],
+        },
+        Call {
+            name: "GET /rectifications?branch_id",
+            make: |b, _| {
+                let path = format!("/api/v1/rectifications?branch_id={}", b.branch.id);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /rectifications/{id}",
+            make: |_, s| {
+                let path = format!("/api/v1/rectifications/{}", s.rectification);
+                (Method::GET, path, None)
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /rectifications/{id}/report",
+            make: |_, s| {
+                let path = format!("/api/v1/rectifications/{}/report", s.rectification);
+                (Method::POST, path, Some(json!({ "note": "已整改" })))
+            },
+            member: [403, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            // Admins pass the permission check and meet the state check:
+            // their own role never reports, so nothing is reported to decide.
+            name: "POST /rectifications/{id}/reopen",
+            make: |_, s| {
+                let path = format!("/api/v1/rectifications/{}/reopen", s.rectification);
+                (Method::POST, path, Some(json!({ "comment": "不到位" })))
+            },
+            member: [403, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [409, 409, 404],
+        },
+        Call {
+            name: "POST /rectifications/{id}/close",
+            make: |_, s| {
+                let path = format!("/api/v1/rectifications/{}/close", s.rectification);
+                (Method::POST, path, Some(json!({})))
+            },
+            member: [403, 404, 404],
+            secretary: [403, 404, 404],
+            admin: [409, 409, 404],
+        },
+        Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
             make: |b, _| {
                 (
@@ -479,11 +617,86 @@ async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
         role: xianfeng::domain::Role::Member,
         request_id: None,
     };
+    let visit = pending_visit(app, branch, &actor).await;
+    let (spot_check, spot_item) = spot_check_of(app, branch, visit).await;
     Subjects {
-        visit: pending_visit(app, branch, &actor).await,
+        visit,
         report: pending_report(app, branch, &actor).await,
         pledge: pending_pledge(app, branch, &actor).await,
+        spot_check,
+        spot_item,
+        rectification: open_rectification(app, branch).await,
     }
+}
+
+/// The admin of the branch's township, as an actor.
+fn admin_of(app: &TestApp, branch: &Branch) -> xianfeng::auth::Actor {
+    let town = if branch.branch.township_id == app.world.a.township.id {
+        &app.world.a
+    } else {
+        &app.world.b
+    };
+    xianfeng::auth::Actor {
+        user_id: town.admin.id,
+        township_id: town.township.id,
+        branch_id: None,
+        role: xianfeng::domain::Role::TownshipAdmin,
+        request_id: None,
+    }
+}
+
+/// A spot check of the branch's township sampling `subject` of the branch alone.
+async fn spot_check_of(app: &TestApp, branch: &Branch, subject: Uuid) -> (Uuid, Uuid) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use xianfeng::domain::supervision::{Candidate, Percent, SampledKind};
+    let draw = xianfeng::spot_checks::dto::Draw {
+        percent: Percent::parse("percent", 10.0).unwrap(),
+        from: None,
+        to: None,
+        seed: Some(1),
+        kinds: vec![SampledKind::Visit],
+    };
+    let sample = [Candidate {
+        branch_id: branch.branch.id,
+        id: subject,
+        kind: SampledKind::Visit,
+    }];
+    let check = xianfeng::spot_checks::repo::insert(
+        &app.db,
+        &admin_of(app, branch),
+        &draw,
+        1,
+        &sample,
+        xianfeng::db::now(),
+    )
+    .await
+    .unwrap();
+    let item = xianfeng::entities::spot_check_item::Entity::find()
+        .filter(xianfeng::entities::spot_check_item::Column::SpotCheckId.eq(check.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    (check.id, item.id)
+}
+
+async fn open_rectification(app: &TestApp, branch: &Branch) -> Uuid {
+    let now = xianfeng::db::now();
+    xianfeng::rectifications::repo::insert(
+        &app.db,
+        &admin_of(app, branch),
+        xianfeng::rectifications::repo::NewRectification {
+            branch_id: branch.branch.id,
+            spot_check_item_id: None,
+            title: "走访台账不规范",
+            description: "补齐走访记录",
+            deadline: now + chrono::Duration::days(7),
+        },
+        now,
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 async fn pending_pledge(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {

@@ -15,6 +15,7 @@ mod organisation;
 mod pledges;
 mod stats;
 mod stats_export;
+mod supervision;
 mod uploads;
 mod visits;
 mod wechat;
