@@ -86,6 +86,8 @@ async fn folded(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // And for the vacuum the folder runs once it has caught up.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ use crate::error::ApiError;
 const FOLD_BATCH: u64 = 10_000;
 /// Pause between folds when the last one caught up.
 const FOLD_EVERY: Duration = Duration::from_secs(1);
+/// Folded deltas after which their dead rows are vacuumed away.
+const VACUUM_AFTER: usize = 5_000;
 
 /// Every figure of a township (or one branch): `(branch, name, count)`.
 pub async fn counts(
@@ -127,13 +129,36 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<(), ApiError> {
 /// Folds deltas in the background until the process ends.
 pub fn spawn_folder(db: DatabaseConnection) {
     tokio::spawn(async move {
+        let mut since_vacuum = 0;
         loop {
             match fold(&db).await {
-                Ok(n) if n as u64 == FOLD_BATCH => continue,
-                Ok(_) => {}
+                Ok(n) if n as u64 == FOLD_BATCH => {
+                    since_vacuum += n;
+                    continue;
+                }
+                Ok(n) => since_vacuum += n,
                 Err(err) => tracing::warn!(error = %err, "stats fold failed; retrying"),
+            }
+            if since_vacuum >= VACUUM_AFTER && vacuum(&db).await {
+                since_vacuum = 0;
             }
             tokio::time::sleep(FOLD_EVERY).await;
         }
     });
+}
+
+/// On PostgreSQL, folded deltas stay behind as dead rows that every read of
+/// the deltas still steps over until a vacuum; autovacuum comes too seldom
+/// for a table that churns all day, so the folder vacuums it itself.
+async fn vacuum(db: &DatabaseConnection) -> bool {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return true;
+    }
+    match db.execute_unprepared("VACUUM stats_deltas").await {
+        Ok(_) => true,
+        Err(err) => {
+            tracing::warn!(error = %err, "stats deltas vacuum failed");
+            false
+        }
+    }
 }
