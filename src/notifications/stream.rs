@@ -1,9 +1,9 @@
 //! Notifications through Redis Streams (SPEC §6), for replicas.
 //!
 //! A relay moves outbox events onto `{prefix}:notifications` (capped with
-//! `MAXLEN ~`) and marks them relayed, in one transaction that locks its rows
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so relays on several replicas
-//! never move one event twice. Workers in the consumer group `notifier` read
+//! `MAXLEN ~`) and marks them relayed; on PostgreSQL in one transaction that
+//! locks its rows (`FOR UPDATE SKIP LOCKED`), so relays on several replicas
+//! never move one event twice (SQLite serves one process). Workers in the consumer group `notifier` read
 //! with `XREADGROUP`, write the inbox entries (unique per event and
 //! recipient), then `XACK`. Entries a dead consumer left pending are taken
 //! over with `XAUTOCLAIM`; after [`super::delivery::MAX_ATTEMPTS`] failures an
@@ -19,7 +19,8 @@ use redis::streams::{
 };
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -147,16 +148,41 @@ pub async fn relay_pending(
     if any.is_none() {
         return Ok(0);
     }
-    let txn = crate::db::begin_write(db).await?;
+    // On PostgreSQL the batch's rows are locked (`SKIP LOCKED`), so relays on
+    // several replicas never take the same ones. SQLite serves one process,
+    // whose one relay needs no lock; and SQLite's lock is the whole
+    // database's: held while Redis answers (or hangs, in an outage), it
+    // would stop every submission.
+    let relayed = if db.get_database_backend() == DbBackend::Postgres {
+        let txn = crate::db::begin_write(db).await?;
+        let relayed = relay_batch(&txn, conn, settings, true).await?;
+        // Committed after XADD: a crash in between relays again, and the
+        // inbox write is idempotent on the event id, so nobody sees it twice.
+        txn.commit().await?;
+        relayed
+    } else {
+        relay_batch(db, conn, settings, false).await?
+    };
+    Ok(relayed)
+}
+
+/// Reads a batch of events not yet relayed (locking them when `lock`), adds
+/// them to the stream and marks them relayed.
+async fn relay_batch(
+    db: &impl ConnectionTrait,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+    lock: bool,
+) -> Result<usize, ApiError> {
     let mut pending = outbox_event::Entity::find()
         .filter(outbox_event::Column::RelayedAt.is_null())
         .order_by_asc(outbox_event::Column::CreatedAt)
         .order_by_asc(outbox_event::Column::Id)
         .limit(BATCH as u64);
-    if db.get_database_backend() == DbBackend::Postgres {
+    if lock {
         pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let events = pending.all(&txn).await?;
+    let events = pending.all(db).await?;
     if events.is_empty() {
         return Ok(0);
     }
@@ -182,11 +208,8 @@ pub async fn relay_pending(
             Expr::value(crate::db::now()),
         )
         .filter(outbox_event::Column::Id.is_in(events.iter().map(|e| e.id)))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    // Committed after XADD: a crash in between relays again, and the inbox
-    // write is idempotent on the event id, so nobody sees it twice.
-    txn.commit().await?;
     Ok(events.len())
 }
 
