@@ -5,6 +5,7 @@
 //! event and recipient, so a crash or a second worker never shows a
 //! notification twice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -15,6 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::fanout;
+use super::pipeline::Pipeline;
 use crate::auth::wechat::{Template, WechatClient};
 use crate::entities::{notification, outbox_event, user};
 use crate::error::ApiError;
@@ -23,8 +25,6 @@ use crate::error::ApiError;
 const BATCH: u64 = 100;
 /// After this many failed attempts an event is left for an operator.
 pub const MAX_ATTEMPTS: i32 = 10;
-/// Pause between rounds when there was nothing to do.
-const IDLE: Duration = Duration::from_millis(250);
 
 /// Delivers one batch of pending events; answers how many were handled.
 pub async fn deliver_pending(
@@ -212,6 +212,7 @@ pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
     wechat: Option<WechatClient>,
+    pipeline: Arc<Pipeline>,
 ) {
     let sweeper = db.clone();
     tokio::spawn(async move {
@@ -225,6 +226,7 @@ pub fn start(
         }
     });
     let finder = db.clone();
+    let found = pipeline.clone();
     tokio::spawn(async move {
         loop {
             // First after one interval: a server that runs for only a few
@@ -232,24 +234,31 @@ pub fn start(
             tokio::time::sleep(OVERDUE_EVERY).await;
             match crate::mediation::routes::sweep_overdue(&finder, crate::db::now()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
+                Ok(n) => {
+                    found.committed(n as u64);
+                    tracing::info!(reports = n, "overdue follow-ups flagged");
+                }
                 Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
             }
             match super::digest::send_due(&finder, crate::db::now()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "daily digests sent"),
+                Ok(n) => {
+                    found.committed(n as u64);
+                    tracing::info!(events = n, "daily digests sent");
+                }
                 Err(err) => tracing::warn!(error = %err, "daily digests failed"),
             }
         }
     });
     match redis {
-        Some(settings) => super::stream::spawn(db, settings, wechat),
-        None => spawn(db, wechat),
+        Some(settings) => super::stream::spawn(db, settings, wechat, pipeline),
+        None => spawn(db, wechat, pipeline),
     }
 }
 
-/// Runs the in-process notifier until the process ends.
-fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>) {
+/// Runs the in-process notifier until the process ends: a round whenever
+/// events commit here, and at each poll for those committed elsewhere.
+fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>, pipeline: Arc<Pipeline>) {
     tokio::spawn(async move {
         loop {
             match deliver_pending(&db, wechat.as_ref()).await {
@@ -257,7 +266,7 @@ fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>) {
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notifier: outbox unreadable"),
             }
-            tokio::time::sleep(IDLE).await;
+            pipeline.next_round().await;
         }
     });
 }

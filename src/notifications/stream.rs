@@ -9,6 +9,7 @@
 //! over with `XAUTOCLAIM`; after [`super::delivery::MAX_ATTEMPTS`] failures an
 //! entry goes to `{prefix}:notifications:dead` with the reason.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::AsyncCommands;
@@ -25,6 +26,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::delivery::{self, MAX_ATTEMPTS};
+use super::pipeline::Pipeline;
 use crate::auth::wechat::WechatClient;
 use crate::entities::outbox_event;
 use crate::error::ApiError;
@@ -56,8 +58,15 @@ impl StreamSettings {
 }
 
 /// Starts the relay and one worker, each on a connection of its own (a
-/// blocking `XREADGROUP` must not hold up other commands).
-pub fn spawn(db: DatabaseConnection, settings: StreamSettings, wechat: Option<WechatClient>) {
+/// blocking `XREADGROUP` must not hold up other commands). The relay runs a
+/// round whenever events commit here, and at each poll for those committed
+/// by other replicas; the worker wakes when entries arrive.
+pub fn spawn(
+    db: DatabaseConnection,
+    settings: StreamSettings,
+    wechat: Option<WechatClient>,
+    pipeline: Arc<Pipeline>,
+) {
     let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
     let relay_db = db.clone();
     let relay_settings = settings.clone();
@@ -69,7 +78,7 @@ pub fn spawn(db: DatabaseConnection, settings: StreamSettings, wechat: Option<We
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notification relay failed; retrying"),
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            pipeline.next_round().await;
         }
     });
     tokio::spawn(async move {

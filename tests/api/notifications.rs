@@ -542,3 +542,26 @@ async fn members_hear_of_their_overdue_households_and_secretaries_of_waiting_rev
         "no household assigned"
     );
 }
+
+/// A poll so long that, within a test, only the wake on commit delivers.
+fn without_poll() -> Options {
+    Options {
+        env: vec![("NOTIFICATIONS_POLL_MS", "600000".to_owned())],
+    }
+}
+
+#[tokio::test]
+async fn a_submission_is_delivered_at_once_not_at_the_next_poll() {
+    let app = spawn_app_with(without_poll()).await;
+    let branch = &app.world.a.branches[0];
+
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+
+    let inbox = inbox_of_within(&app, &branch.secretary, 1, 30).await;
+    assert_eq!(inbox["items"][0]["kind"], "visit.submitted");
+}
