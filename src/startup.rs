@@ -86,7 +86,11 @@ impl Application {
                     prefix: settings.redis_prefix.clone(),
                     max_len: settings.stream_max_len,
                 });
-        let pipeline = Arc::new(Pipeline::new(settings.notifications_poll));
+        let metrics = Metrics::new()?;
+        let pipeline = Arc::new(Pipeline::new(
+            metrics.notifications().clone(),
+            settings.notifications_poll,
+        ));
         crate::notifications::delivery::start(
             db.clone(),
             streams,
@@ -100,7 +104,7 @@ impl Application {
             limiter,
             wechat,
             redis,
-            metrics: Metrics::new()?,
+            metrics,
             pipeline,
             uploads,
             township_settings: Default::default(),

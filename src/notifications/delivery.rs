@@ -20,6 +20,7 @@ use super::pipeline::Pipeline;
 use crate::auth::wechat::{Template, WechatClient};
 use crate::entities::{notification, outbox_event, user};
 use crate::error::ApiError;
+use crate::http::metrics::{NotificationBacklog, NotificationMetrics, StreamBacklog};
 
 /// Events read per round.
 const BATCH: u64 = 100;
@@ -30,6 +31,7 @@ pub const MAX_ATTEMPTS: i32 = 10;
 pub async fn deliver_pending(
     db: &DatabaseConnection,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
     let events = outbox_event::Entity::find()
         .filter(outbox_event::Column::RelayedAt.is_null())
@@ -41,19 +43,25 @@ pub async fn deliver_pending(
         .await?;
     let count = events.len();
     for event in events {
-        if let Err(err) = deliver(db, wechat, &event).await {
-            tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
-            record_failure(db, event.id, &err.to_string()).await?;
+        match deliver(db, wechat, &event).await {
+            Ok(entries) => metrics.delivered(event.created_at, entries),
+            Err(err) => {
+                tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
+                let attempts = record_failure(db, event.id, &err.to_string()).await?;
+                metrics.failed(attempts >= MAX_ATTEMPTS);
+            }
         }
     }
     Ok(count)
 }
 
+/// Writes one event's inbox entries and marks it delivered; answers how many
+/// entries were new.
 async fn deliver(
     db: &DatabaseConnection,
     wechat: Option<&WechatClient>,
     event: &outbox_event::Model,
-) -> Result<(), ApiError> {
+) -> Result<usize, ApiError> {
     let txn = crate::db::begin_write(db).await?;
     let written = write_inbox(&txn, event).await?;
     outbox_event::Entity::update_many()
@@ -66,7 +74,7 @@ async fn deliver(
         .await?;
     txn.commit().await?;
     push_to_wechat(db, wechat, &written).await;
-    Ok(())
+    Ok(written.len())
 }
 
 /// Writes an event's inbox entries; an entry already there is left as it is.
@@ -261,7 +269,7 @@ pub fn start(
 fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>, pipeline: Arc<Pipeline>) {
     tokio::spawn(async move {
         loop {
-            match deliver_pending(&db, wechat.as_ref()).await {
+            match deliver_pending(&db, wechat.as_ref(), pipeline.metrics()).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notifier: outbox unreadable"),
@@ -271,34 +279,62 @@ fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>, pipeline: Arc<Pip
     });
 }
 
-/// How many events wait, and how many were given up on, for `/metrics`.
+/// How many events wait, how many were given up on, and (with Redis) the
+/// stream's length and its group's lag, for `/metrics`.
 pub async fn backlog(
     db: &DatabaseConnection,
     redis: Option<redis::aio::ConnectionManager>,
     prefix: &str,
-) -> Result<crate::http::metrics::NotificationBacklog, ApiError> {
+) -> Result<NotificationBacklog, ApiError> {
     use sea_orm::PaginatorTrait;
     let pending = outbox_event::Entity::find()
         .filter(outbox_event::Column::RelayedAt.is_null())
         .filter(outbox_event::Column::Attempts.lt(MAX_ATTEMPTS))
         .count(db)
         .await?;
-    let dead = match redis {
+    let (dead, stream) = match redis {
         Some(mut conn) => {
-            let dead_stream = format!("{prefix}:notifications:dead");
-            let length: redis::RedisResult<u64> =
-                redis::AsyncCommands::xlen(&mut conn, dead_stream).await;
-            length.unwrap_or_default()
+            let stream = format!("{prefix}:notifications");
+            let dead: redis::RedisResult<u64> =
+                redis::AsyncCommands::xlen(&mut conn, format!("{stream}:dead")).await;
+            (
+                dead.unwrap_or_default(),
+                Some(stream_backlog(&mut conn, &stream).await),
+            )
         }
         None => {
-            outbox_event::Entity::find()
+            let dead = outbox_event::Entity::find()
                 .filter(outbox_event::Column::Attempts.gte(MAX_ATTEMPTS))
                 .count(db)
-                .await?
+                .await?;
+            (dead, None)
         }
     };
-    Ok(crate::http::metrics::NotificationBacklog {
+    Ok(NotificationBacklog {
         pending: i64::try_from(pending).unwrap_or(i64::MAX),
         dead: i64::try_from(dead).unwrap_or(i64::MAX),
+        stream,
     })
+}
+
+/// The stream's length and the notifier group's lag and pending entries;
+/// zeros before the stream or the group exists (or while Redis is down).
+async fn stream_backlog(conn: &mut redis::aio::ConnectionManager, stream: &str) -> StreamBacklog {
+    let length: redis::RedisResult<usize> = redis::AsyncCommands::xlen(conn, stream).await;
+    let groups: redis::RedisResult<redis::streams::StreamInfoGroupsReply> =
+        redis::AsyncCommands::xinfo_groups(conn, stream).await;
+    let group = groups.ok().and_then(|g| {
+        g.groups
+            .into_iter()
+            .find(|g| g.name == super::stream::GROUP)
+    });
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    StreamBacklog {
+        length: count(length.unwrap_or_default()),
+        lag: match &group {
+            Some(group) => group.lag.map(count),
+            None => Some(0),
+        },
+        pending: group.map_or(0, |g| count(g.pending)),
+    }
 }

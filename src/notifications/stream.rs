@@ -30,6 +30,7 @@ use super::pipeline::Pipeline;
 use crate::auth::wechat::WechatClient;
 use crate::entities::outbox_event;
 use crate::error::ApiError;
+use crate::http::metrics::NotificationMetrics;
 
 /// The consumer group of the notification workers.
 pub const GROUP: &str = "notifier";
@@ -70,15 +71,16 @@ pub fn spawn(
     let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
     let relay_db = db.clone();
     let relay_settings = settings.clone();
+    let relay = pipeline.clone();
     tokio::spawn(async move {
         let mut conn = connect_until_up(&relay_settings.url).await;
         loop {
-            match relay_pending(&relay_db, &mut conn, &relay_settings).await {
+            match relay_pending(&relay_db, &mut conn, &relay_settings, relay.metrics()).await {
                 Ok(n) if n == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notification relay failed; retrying"),
             }
-            pipeline.next_round().await;
+            relay.next_round().await;
         }
     });
     tokio::spawn(async move {
@@ -96,6 +98,7 @@ pub fn spawn(
                 &consumer,
                 RECLAIM_IDLE_MS,
                 wechat.as_ref(),
+                pipeline.metrics(),
             )
             .await
             {
@@ -145,6 +148,7 @@ pub async fn relay_pending(
     db: &DatabaseConnection,
     conn: &mut ConnectionManager,
     settings: &StreamSettings,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
     // A plain read first: an idle relay takes no write lock.
     let any: Option<Uuid> = outbox_event::Entity::find()
@@ -172,6 +176,7 @@ pub async fn relay_pending(
     } else {
         relay_batch(db, conn, settings, false).await?
     };
+    metrics.relayed(relayed as u64);
     Ok(relayed)
 }
 
@@ -231,6 +236,7 @@ pub async fn consume_once(
     consumer: &str,
     reclaim_idle_ms: usize,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
     let stream = settings.stream();
     let reclaimed: StreamAutoClaimReply = conn
@@ -262,7 +268,7 @@ pub async fn consume_once(
         .collect();
     let handled = entries.len();
     for entry in entries {
-        handle(db, conn, settings, &entry, wechat).await?;
+        handle(db, conn, settings, &entry, wechat, metrics).await?;
     }
     Ok(handled)
 }
@@ -273,6 +279,7 @@ async fn handle(
     settings: &StreamSettings,
     entry: &StreamId,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<(), ApiError> {
     let event_id: Option<Uuid> = entry
         .get::<String>("event_id")
@@ -284,13 +291,19 @@ async fn handle(
     let outcome = match &event {
         Some(event) => delivery::write_inbox(db, event)
             .await
+            .map(|written| (event, written))
             .map_err(|e| e.to_string()),
         None => Err("no such outbox event".to_owned()),
     };
     match outcome {
-        Ok(written) => delivery::push_to_wechat(db, wechat, &written).await,
+        Ok((event, written)) => {
+            metrics.delivered(event.created_at, written.len());
+            delivery::push_to_wechat(db, wechat, &written).await;
+        }
         Err(reason) => {
-            if !give_up(db, conn, settings, entry, event_id, reason).await? {
+            let given_up = give_up(db, conn, settings, entry, event_id, reason).await?;
+            metrics.failed(given_up);
+            if !given_up {
                 return Ok(());
             }
         }
