@@ -5,6 +5,7 @@
 //! event and recipient, so a crash or a second worker never shows a
 //! notification twice.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +23,11 @@ use crate::entities::{notification, outbox_event, user};
 use crate::error::ApiError;
 use crate::http::metrics::{NotificationBacklog, NotificationMetrics, StreamBacklog};
 
-/// Events read per round.
-const BATCH: u64 = 100;
+/// Events read, and delivered in one transaction, per round.
+const BATCH: u64 = 500;
+/// Inbox entries per insert statement: far below either database's limit
+/// of bound parameters.
+const INSERT_ROWS: usize = 1_000;
 /// After this many failed attempts an event is left for an operator.
 pub const MAX_ATTEMPTS: i32 = 10;
 
@@ -42,83 +46,123 @@ pub async fn deliver_pending(
         .all(db)
         .await?;
     let count = events.len();
-    for event in events {
-        match deliver(db, wechat, &event).await {
-            Ok(entries) => metrics.delivered(event.created_at, entries),
-            Err(err) => {
-                tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
-                let attempts = record_failure(db, event.id, &err.to_string()).await?;
-                metrics.failed(attempts >= MAX_ATTEMPTS);
+    if count == 0 {
+        return Ok(0);
+    }
+    match deliver_batch(db, &events).await {
+        Ok(written) => {
+            count_delivered(metrics, &events, &written);
+            push_to_wechat(db, wechat, &written).await;
+        }
+        Err(err) => {
+            // One event that cannot be delivered must not hold up the rest:
+            // one by one, each failure is counted against its own event.
+            tracing::warn!(events = count, error = %err, "batch delivery failed; delivering one by one");
+            for event in &events {
+                match deliver_batch(db, std::slice::from_ref(event)).await {
+                    Ok(written) => {
+                        count_delivered(metrics, std::slice::from_ref(event), &written);
+                        push_to_wechat(db, wechat, &written).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
+                        let attempts = record_failure(db, event.id, &err.to_string()).await?;
+                        metrics.failed(attempts >= MAX_ATTEMPTS);
+                    }
+                }
             }
         }
     }
     Ok(count)
 }
 
-/// Writes one event's inbox entries and marks it delivered; answers how many
-/// entries were new.
-async fn deliver(
+/// Writes the inbox entries of a batch of events and marks them delivered,
+/// in one transaction; answers the entries that were new.
+async fn deliver_batch(
     db: &DatabaseConnection,
-    wechat: Option<&WechatClient>,
-    event: &outbox_event::Model,
-) -> Result<usize, ApiError> {
+    events: &[outbox_event::Model],
+) -> Result<Vec<notification::Model>, ApiError> {
     let txn = crate::db::begin_write(db).await?;
-    let written = write_inbox(&txn, event).await?;
+    let written = write_inbox(&txn, events).await?;
     outbox_event::Entity::update_many()
         .col_expr(
             outbox_event::Column::RelayedAt,
             Expr::value(crate::db::now()),
         )
-        .filter(outbox_event::Column::Id.eq(event.id))
+        .filter(outbox_event::Column::Id.is_in(events.iter().map(|e| e.id)))
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    push_to_wechat(db, wechat, &written).await;
-    Ok(written.len())
+    Ok(written)
 }
 
-/// Writes an event's inbox entries; an entry already there is left as it is.
-/// The one delivery step both transports share.
+/// Counts each event of a delivered batch, with its new entries among `written`.
+pub fn count_delivered(
+    metrics: &NotificationMetrics,
+    events: &[outbox_event::Model],
+    written: &[notification::Model],
+) {
+    let mut entries: HashMap<Uuid, usize> = HashMap::new();
+    for entry in written {
+        *entries.entry(entry.event_id).or_default() += 1;
+    }
+    for event in events {
+        metrics.delivered(
+            event.created_at,
+            entries.get(&event.id).copied().unwrap_or_default(),
+        );
+    }
+}
+
+/// Writes the inbox entries of a batch of events; an entry already there is
+/// left as it is. The one delivery step both transports share; the people
+/// the events name are looked up once for the batch.
 pub async fn write_inbox(
     db: &impl ConnectionTrait,
-    event: &outbox_event::Model,
+    events: &[outbox_event::Model],
 ) -> Result<Vec<notification::Model>, ApiError> {
-    let messages = fanout::messages_for(db, event).await?;
-    if messages.is_empty() {
-        return Ok(Vec::new());
-    }
+    let mut people = fanout::People::new(db);
     let now = crate::db::now();
-    let inserted = notification::Entity::insert_many(messages.into_iter().map(|m| {
-        notification::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            township_id: Set(event.township_id),
-            recipient_id: Set(m.recipient_id),
-            event_id: Set(event.id),
-            kind: Set(event.kind.clone()),
-            title: Set(m.title),
-            body: Set(m.body),
-            subject_kind: Set(event.subject_kind.clone()),
-            subject_id: Set(event.subject_id),
-            created_at: Set(now),
-            read_at: Set(None),
+    let mut rows = Vec::new();
+    for event in events {
+        for m in fanout::messages_for(&mut people, event).await? {
+            rows.push(notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                township_id: Set(event.township_id),
+                recipient_id: Set(m.recipient_id),
+                event_id: Set(event.id),
+                kind: Set(event.kind.clone()),
+                title: Set(m.title),
+                body: Set(m.body),
+                subject_kind: Set(event.subject_kind.clone()),
+                subject_id: Set(event.subject_id),
+                created_at: Set(now),
+                read_at: Set(None),
+            });
         }
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            notification::Column::EventId,
-            notification::Column::RecipientId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_with_returning(db)
-    .await;
-    // Only the entries this call wrote: one already there was told before.
-    match inserted {
-        Ok(written) => Ok(written),
-        Err(sea_orm::DbErr::RecordNotInserted) => Ok(Vec::new()),
-        Err(err) => Err(err.into()),
     }
+    let mut written = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let inserted = notification::Entity::insert_many(rows.by_ref().take(INSERT_ROWS))
+            .on_conflict(
+                OnConflict::columns([
+                    notification::Column::EventId,
+                    notification::Column::RecipientId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await;
+        // Only the entries this call wrote: one already there was told before.
+        match inserted {
+            Ok(entries) => written.extend(entries),
+            Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(written)
 }
 
 /// Sends the subscribe message of each new entry whose recipient has bound

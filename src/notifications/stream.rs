@@ -9,6 +9,7 @@
 //! over with `XAUTOCLAIM`; after [`super::delivery::MAX_ATTEMPTS`] failures an
 //! entry goes to `{prefix}:notifications:dead` with the reason.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,14 +29,14 @@ use uuid::Uuid;
 use super::delivery::{self, MAX_ATTEMPTS};
 use super::pipeline::Pipeline;
 use crate::auth::wechat::WechatClient;
-use crate::entities::outbox_event;
+use crate::entities::{notification, outbox_event};
 use crate::error::ApiError;
 use crate::http::metrics::NotificationMetrics;
 
 /// The consumer group of the notification workers.
 pub const GROUP: &str = "notifier";
-/// About how many entries the stream keeps.
-const BATCH: usize = 100;
+/// Events moved onto the stream, and entries read, per round.
+const BATCH: usize = 500;
 /// Pending entries idle this long belong to a dead consumer and are taken over.
 const RECLAIM_IDLE_MS: usize = 30_000;
 
@@ -267,10 +268,62 @@ pub async fn consume_once(
         .chain(read.keys.into_iter().flat_map(|k| k.ids))
         .collect();
     let handled = entries.len();
-    for entry in entries {
-        handle(db, conn, settings, &entry, wechat, metrics).await?;
+    if handled == 0 {
+        return Ok(0);
+    }
+    let events: Vec<outbox_event::Model> = outbox_event::Entity::find()
+        .filter(outbox_event::Column::Id.is_in(entries.iter().filter_map(event_id_of)))
+        .all(db)
+        .await?;
+    // The entries naming known events are delivered together; the others
+    // (and all of them, if that fails) one by one, where a failure is
+    // counted against its own entry.
+    let found: HashSet<Uuid> = events.iter().map(|e| e.id).collect();
+    let (known, unknown): (Vec<&StreamId>, Vec<&StreamId>) = entries
+        .iter()
+        .partition(|entry| event_id_of(entry).is_some_and(|id| found.contains(&id)));
+    let one_by_one = match deliver_together(db, &events).await {
+        Ok(written) => {
+            delivery::count_delivered(metrics, &events, &written);
+            delivery::push_to_wechat(db, wechat, &written).await;
+            if !known.is_empty() {
+                let ids: Vec<&str> = known.iter().map(|entry| entry.id.as_str()).collect();
+                let _: i64 = conn
+                    .xack(settings.stream(), GROUP, &ids)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+            }
+            unknown
+        }
+        Err(err) => {
+            tracing::warn!(entries = handled, error = %err, "batch delivery failed; delivering one by one");
+            entries.iter().collect()
+        }
+    };
+    for entry in one_by_one {
+        handle(db, conn, settings, entry, wechat, metrics).await?;
     }
     Ok(handled)
+}
+
+fn event_id_of(entry: &StreamId) -> Option<Uuid> {
+    entry
+        .get::<String>("event_id")
+        .and_then(|id| id.parse().ok())
+}
+
+/// Writes the inbox entries of a batch of events in one transaction.
+async fn deliver_together(
+    db: &DatabaseConnection,
+    events: &[outbox_event::Model],
+) -> Result<Vec<notification::Model>, ApiError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let written = delivery::write_inbox(&txn, events).await?;
+    txn.commit().await?;
+    Ok(written)
 }
 
 async fn handle(
@@ -281,15 +334,13 @@ async fn handle(
     wechat: Option<&WechatClient>,
     metrics: &NotificationMetrics,
 ) -> Result<(), ApiError> {
-    let event_id: Option<Uuid> = entry
-        .get::<String>("event_id")
-        .and_then(|id| id.parse().ok());
+    let event_id = event_id_of(entry);
     let event = match event_id {
         Some(id) => outbox_event::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
     let outcome = match &event {
-        Some(event) => delivery::write_inbox(db, event)
+        Some(event) => delivery::write_inbox(db, std::slice::from_ref(event))
             .await
             .map(|written| (event, written))
             .map_err(|e| e.to_string()),

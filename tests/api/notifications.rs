@@ -323,6 +323,79 @@ async fn a_dead_consumers_entries_are_reclaimed() {
     assert_eq!(pending.count(), 0, "acknowledged after delivery");
 }
 
+/// Through Redis only: a batch read at once holds an event twice (relayed
+/// again after a crash) and an entry naming no event; the event reaches the
+/// inbox once, the stray entry goes to the dead letters, and all are
+/// acknowledged.
+#[tokio::test]
+async fn a_batch_with_a_repeated_and_a_stray_entry_delivers_each_event_once() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        return;
+    };
+    use xianfeng::notifications::stream::{self, StreamSettings};
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let settings = StreamSettings {
+        url: url.clone(),
+        prefix: format!("xftest-batch:{}", uuid::Uuid::now_v7()),
+        max_len: 1_000,
+    };
+    let mut conn = stream::connect(&url).await.unwrap();
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+    inbox_of(&app, &branch.secretary, 1).await;
+    let event = outbox_event::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    notification::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    stream::ensure_group(&mut conn, &settings).await.unwrap();
+    for id in [event.id, event.id, uuid::Uuid::now_v7()] {
+        let _: String = redis::AsyncCommands::xadd(
+            &mut conn,
+            settings.stream(),
+            "*",
+            &[("event_id", id.to_string())],
+        )
+        .await
+        .unwrap();
+    }
+
+    let metrics = NotificationMetrics::new().unwrap();
+    let handled = stream::consume_once(
+        &app.db, &mut conn, &settings, "worker", 30_000, None, &metrics,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(handled, 3);
+    assert_eq!(
+        notification::Entity::find()
+            .filter(notification::Column::EventId.eq(event.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let pending: redis::streams::StreamPendingReply =
+        redis::AsyncCommands::xpending(&mut conn, settings.stream(), stream::GROUP)
+            .await
+            .unwrap();
+    assert_eq!(pending.count(), 0, "every entry acknowledged");
+    let dead: usize = redis::AsyncCommands::xlen(&mut conn, settings.dead())
+        .await
+        .unwrap();
+    assert_eq!(dead, 1);
+}
+
 /// A Redis server of the test's own, which it may stop and start again.
 struct OwnRedis {
     port: u16,
