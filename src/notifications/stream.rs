@@ -22,7 +22,7 @@ use redis::streams::{
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -189,11 +189,7 @@ async fn relay_batch(
     settings: &StreamSettings,
     lock: bool,
 ) -> Result<usize, ApiError> {
-    let mut pending = outbox_event::Entity::find()
-        .filter(outbox_event::Column::RelayedAt.is_null())
-        .order_by_asc(outbox_event::Column::CreatedAt)
-        .order_by_asc(outbox_event::Column::Id)
-        .limit(BATCH as u64);
+    let mut pending = delivery::pending().limit(BATCH as u64);
     if lock {
         pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
