@@ -37,6 +37,9 @@ use crate::http::metrics::NotificationMetrics;
 pub const GROUP: &str = "notifier";
 /// Events moved onto the stream, and entries read, per round.
 const BATCH: usize = 500;
+/// Consumers per replica: while one waits for its batch's commit, the other
+/// reads and writes the next.
+const WORKERS: usize = 2;
 /// Pending entries idle this long belong to a dead consumer and are taken over.
 const RECLAIM_IDLE_MS: usize = 30_000;
 
@@ -59,7 +62,7 @@ impl StreamSettings {
     }
 }
 
-/// Starts the relay and one worker, each on a connection of its own (a
+/// Starts the relay and [`WORKERS`] workers, each on a connection of its own (a
 /// blocking `XREADGROUP` must not hold up other commands). The relay runs a
 /// round whenever events commit here, and at each poll for those committed
 /// by other replicas; the worker wakes when entries arrive.
@@ -69,7 +72,6 @@ pub fn spawn(
     wechat: Option<WechatClient>,
     pipeline: Arc<Pipeline>,
 ) {
-    let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
     let relay_db = db.clone();
     let relay_settings = settings.clone();
     let relay = pipeline.clone();
@@ -84,30 +86,51 @@ pub fn spawn(
             relay.next_round().await;
         }
     });
-    tokio::spawn(async move {
-        let mut conn = connect_until_up(&settings.url).await;
-        loop {
-            if let Err(err) = ensure_group(&mut conn, &settings).await {
-                tracing::warn!(error = %err, "notification stream unreachable; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            if let Err(err) = consume_once(
-                &db,
-                &mut conn,
-                &settings,
-                &consumer,
-                RECLAIM_IDLE_MS,
-                wechat.as_ref(),
-                pipeline.metrics(),
-            )
-            .await
-            {
-                tracing::warn!(error = %err, "notification worker failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
+    let replica = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
+    for worker in 0..WORKERS {
+        let consumer = format!("{replica}-{worker}");
+        let (db, settings, wechat, pipeline) = (
+            db.clone(),
+            settings.clone(),
+            wechat.clone(),
+            pipeline.clone(),
+        );
+        tokio::spawn(async move {
+            work(&db, &settings, &consumer, wechat.as_ref(), &pipeline).await;
+        });
+    }
+}
+
+/// One consumer of the group, reading and delivering until the process ends.
+async fn work(
+    db: &DatabaseConnection,
+    settings: &StreamSettings,
+    consumer: &str,
+    wechat: Option<&WechatClient>,
+    pipeline: &Pipeline,
+) {
+    let mut conn = connect_until_up(&settings.url).await;
+    loop {
+        if let Err(err) = ensure_group(&mut conn, settings).await {
+            tracing::warn!(error = %err, "notification stream unreachable; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
         }
-    });
+        if let Err(err) = consume_once(
+            db,
+            &mut conn,
+            settings,
+            consumer,
+            RECLAIM_IDLE_MS,
+            wechat,
+            pipeline.metrics(),
+        )
+        .await
+        {
+            tracing::warn!(error = %err, "notification worker failed; retrying");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }
 
 async fn connect_until_up(url: &str) -> ConnectionManager {
