@@ -17,6 +17,9 @@ pub struct Settings {
     pub redis_prefix: String,
     /// About how many entries the notification stream keeps (`XADD MAXLEN ~`).
     pub stream_max_len: usize,
+    /// How often the notifier looks for events committed by other replicas;
+    /// this replica's own wake it at once (`NOTIFICATIONS_POLL_MS`).
+    pub notifications_poll: Duration,
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -285,6 +288,11 @@ impl Settings {
             redis_url,
             redis_prefix,
             stream_max_len: number(&lookup, "NOTIFICATIONS_STREAM_MAXLEN", 100_000)?,
+            notifications_poll: Duration::from_millis(number(
+                &lookup,
+                "NOTIFICATIONS_POLL_MS",
+                250,
+            )?),
             jwt_secret,
             access_token_ttl: Duration::from_secs(number(
                 &lookup,
@@ -457,6 +465,22 @@ mod tests {
         assert_eq!(settings(&[]).unwrap().stream_max_len, 100_000);
         let capped = settings(&[("NOTIFICATIONS_STREAM_MAXLEN", "5000")]).unwrap();
         assert_eq!(capped.stream_max_len, 5_000);
+    }
+
+    #[test]
+    fn the_notifier_poll_is_configurable() {
+        assert_eq!(
+            settings(&[]).unwrap().notifications_poll,
+            Duration::from_millis(250)
+        );
+        let slow = settings(&[("NOTIFICATIONS_POLL_MS", "60000")]).unwrap();
+        assert_eq!(slow.notifications_poll, Duration::from_secs(60));
+        assert_eq!(
+            settings(&[("NOTIFICATIONS_POLL_MS", "soon")])
+                .unwrap_err()
+                .variable,
+            "NOTIFICATIONS_POLL_MS"
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! here, in the transaction of the change it reports, so nothing is lost if
 //! the process, Redis or a worker dies at any moment (SPEC §6).
 
+use std::cell::Cell;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::Value;
@@ -9,6 +11,23 @@ use uuid::Uuid;
 
 use crate::entities::outbox_event;
 use crate::error::ApiError;
+
+tokio::task_local! {
+    /// Events written by the work [`tallying`] runs.
+    static WRITTEN: Cell<u64>;
+}
+
+/// Runs `work` (a request's handling) and answers, beside its output, how
+/// many outbox events it wrote. Counted as written, not as committed: the
+/// caller knows whether the work succeeded, and with it its transaction.
+pub async fn tallying<F: Future>(work: F) -> (F::Output, u64) {
+    WRITTEN
+        .scope(Cell::new(0), async {
+            let output = work.await;
+            (output, WRITTEN.with(Cell::get))
+        })
+        .await
+}
 
 /// Records `kind` (e.g. `visit.submitted`) about a subject, with what a
 /// notification needs to name it.
@@ -34,5 +53,7 @@ pub async fn enqueue(
     }
     .insert(db)
     .await?;
+    // Outside `tallying` (a background job) nobody counts, and that is fine.
+    let _ = WRITTEN.try_with(|written| written.set(written.get() + 1));
     Ok(())
 }

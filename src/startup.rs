@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
 use crate::http::middleware;
+use crate::notifications::pipeline::Pipeline;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -28,6 +29,8 @@ pub struct AppState {
     pub wechat: Option<WechatClient>,
     pub redis: Option<ConnectionManager>,
     pub metrics: Metrics,
+    /// Wakes the notifier when a request commits outbox events.
+    pub pipeline: Arc<Pipeline>,
     pub uploads: crate::uploads::storage::Storage,
     pub township_settings: crate::townships::SettingsCache,
 }
@@ -83,7 +86,17 @@ impl Application {
                     prefix: settings.redis_prefix.clone(),
                     max_len: settings.stream_max_len,
                 });
-        crate::notifications::delivery::start(db.clone(), streams, wechat.clone());
+        let metrics = Metrics::new()?;
+        let pipeline = Arc::new(Pipeline::new(
+            metrics.notifications().clone(),
+            settings.notifications_poll,
+        ));
+        crate::notifications::delivery::start(
+            db.clone(),
+            streams,
+            wechat.clone(),
+            pipeline.clone(),
+        );
         crate::stats::rollup::spawn_folder(db.clone());
         let state = web::Data::new(AppState {
             db,
@@ -92,7 +105,8 @@ impl Application {
             limiter,
             wechat,
             redis,
-            metrics: Metrics::new()?,
+            metrics,
+            pipeline,
             uploads,
             township_settings: Default::default(),
         });
@@ -112,6 +126,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .configure(crate::dashboard::configure)
                 .default_service(web::to(unmatched))
+                .wrap(from_fn(middleware::wake_notifier))
                 .wrap(from_fn(middleware::localize_errors))
                 .wrap(from_fn(middleware::track))
                 .wrap(Compress::default())

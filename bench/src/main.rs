@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
+mod notifications;
 mod reports;
 mod stats;
 
@@ -70,6 +71,28 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// The notification pipeline: submission-to-inbox latency at a steady
+    /// rate, then the drain of a backlog written straight into the outbox.
+    Notifications {
+        #[arg(long, default_value = "http://127.0.0.1:18095")]
+        base: String,
+        /// The server's database.
+        #[arg(long)]
+        database_url: String,
+        /// Submissions a second while measuring latency.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        /// Seconds of submissions (after two seconds of warm-up).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Events written into the outbox at once for the drain.
+        #[arg(long, default_value_t = 20_000)]
+        backlog: usize,
+        /// `redis-benchmark` XADD requests a second measured in the same run,
+        /// to compare the drain with.
+        #[arg(long)]
+        xadd_ceiling: Option<f64>,
+    },
     /// Mediation report lists, with the township's reports written straight
     /// into the server's database first.
     Reports {
@@ -122,6 +145,17 @@ async fn main() -> anyhow::Result<()> {
             members,
             requests,
         } => pledges(&base, members, requests).await,
+        Command::Notifications {
+            base,
+            database_url,
+            rate,
+            seconds,
+            backlog,
+            xadd_ceiling,
+        } => {
+            notifications::notifications(&base, &database_url, rate, seconds, backlog, xadd_ceiling)
+                .await
+        }
     }
 }
 

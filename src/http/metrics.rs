@@ -1,9 +1,12 @@
-//! Prometheus metrics: requests by route and status, latency, database pool.
+//! Prometheus metrics: requests by route and status, latency, database pool,
+//! and the notification pipeline.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
 
@@ -16,6 +19,10 @@ pub struct Metrics {
     pool_idle: IntGauge,
     outbox_pending: IntGauge,
     notifications_dead: IntGauge,
+    stream_length: IntGauge,
+    stream_lag: IntGauge,
+    stream_pending: IntGauge,
+    notifications: NotificationMetrics,
 }
 
 /// The notification pipeline as read at scrape time.
@@ -25,6 +32,111 @@ pub struct NotificationBacklog {
     /// Events given up on: the dead-letter stream's length with Redis, events
     /// out of attempts without.
     pub dead: i64,
+    /// The notification stream, with Redis; `None` without.
+    pub stream: Option<StreamBacklog>,
+}
+
+/// The notification stream and its consumer group, as Redis reports them.
+pub struct StreamBacklog {
+    /// Entries the stream holds (`XLEN`; trimmed to about `MAXLEN`).
+    pub length: i64,
+    /// Entries not yet read by the group (`XINFO GROUPS` `lag`); `None`
+    /// when Redis cannot tell (before 7.0, or after trimming past the group).
+    pub lag: Option<i64>,
+    /// Entries read and not yet acknowledged.
+    pub pending: i64,
+}
+
+/// What the notifier counts as events go from the outbox to the inbox. The
+/// instruments are handles onto one registry's values: clones count together.
+#[derive(Clone)]
+pub struct NotificationMetrics {
+    written: IntCounter,
+    relayed: IntCounter,
+    delivered: IntCounter,
+    inbox_entries: IntCounter,
+    failed: IntCounter,
+    dead: IntCounter,
+    delivery_seconds: Histogram,
+}
+
+impl NotificationMetrics {
+    /// Instruments of their own, registered nowhere (for tools and tests);
+    /// [`Metrics::notifications`] gives the server's.
+    pub fn new() -> prometheus::Result<Self> {
+        Ok(NotificationMetrics {
+            written: IntCounter::new(
+                "notification_events_written_total",
+                "Outbox events committed by this replica",
+            )?,
+            relayed: IntCounter::new(
+                "notification_events_relayed_total",
+                "Outbox events moved onto the Redis stream",
+            )?,
+            delivered: IntCounter::new(
+                "notification_events_delivered_total",
+                "Events whose inbox entries were written",
+            )?,
+            inbox_entries: IntCounter::new(
+                "notification_inbox_entries_total",
+                "Inbox entries written",
+            )?,
+            failed: IntCounter::new(
+                "notification_events_failed_total",
+                "Failed delivery attempts",
+            )?,
+            dead: IntCounter::new(
+                "notification_events_dead_total",
+                "Events given up on after their last attempt",
+            )?,
+            delivery_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "notification_delivery_seconds",
+                    "From an outbox event's creation to its inbox entries written",
+                )
+                .buckets(vec![
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0,
+                ]),
+            )?,
+        })
+    }
+
+    fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.written.clone()))?;
+        registry.register(Box::new(self.relayed.clone()))?;
+        registry.register(Box::new(self.delivered.clone()))?;
+        registry.register(Box::new(self.inbox_entries.clone()))?;
+        registry.register(Box::new(self.failed.clone()))?;
+        registry.register(Box::new(self.dead.clone()))?;
+        registry.register(Box::new(self.delivery_seconds.clone()))
+    }
+
+    /// `events` outbox events were committed.
+    pub fn written(&self, events: u64) {
+        self.written.inc_by(events);
+    }
+
+    /// `events` events went onto the stream.
+    pub fn relayed(&self, events: u64) {
+        self.relayed.inc_by(events);
+    }
+
+    /// An event written at `created_at` has its `entries` inbox entries now.
+    pub fn delivered(&self, created_at: DateTime<Utc>, entries: usize) {
+        self.delivered.inc();
+        self.inbox_entries.inc_by(entries as u64);
+        // Another replica's clock may run ahead of ours: never below zero.
+        let waited = (Utc::now() - created_at).to_std().unwrap_or_default();
+        self.delivery_seconds.observe(waited.as_secs_f64());
+    }
+
+    /// An attempt failed; `given_up` when it was the last.
+    pub fn failed(&self, given_up: bool) {
+        self.failed.inc();
+        if given_up {
+            self.dead.inc();
+        }
+    }
 }
 
 impl Metrics {
@@ -63,6 +175,23 @@ impl Metrics {
         )?;
         registry.register(Box::new(outbox_pending.clone()))?;
         registry.register(Box::new(notifications_dead.clone()))?;
+        let stream_length = IntGauge::new(
+            "notification_stream_length",
+            "Entries on the notification stream (0 without Redis)",
+        )?;
+        let stream_lag = IntGauge::new(
+            "notification_stream_lag",
+            "Stream entries the notifier group has not read yet (-1 when Redis cannot tell, 0 without Redis)",
+        )?;
+        let stream_pending = IntGauge::new(
+            "notification_stream_pending",
+            "Stream entries read and not yet acknowledged (0 without Redis)",
+        )?;
+        registry.register(Box::new(stream_length.clone()))?;
+        registry.register(Box::new(stream_lag.clone()))?;
+        registry.register(Box::new(stream_pending.clone()))?;
+        let notifications = NotificationMetrics::new()?;
+        notifications.register(&registry)?;
         Ok(Metrics {
             registry,
             requests,
@@ -71,7 +200,16 @@ impl Metrics {
             pool_idle,
             outbox_pending,
             notifications_dead,
+            stream_length,
+            stream_lag,
+            stream_pending,
+            notifications,
         })
+    }
+
+    /// The notification pipeline's instruments, for the notifier to count with.
+    pub fn notifications(&self) -> &NotificationMetrics {
+        &self.notifications
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -91,6 +229,14 @@ impl Metrics {
     ) -> anyhow::Result<String> {
         self.outbox_pending.set(backlog.pending);
         self.notifications_dead.set(backlog.dead);
+        let stream = backlog.stream.unwrap_or(StreamBacklog {
+            length: 0,
+            lag: Some(0),
+            pending: 0,
+        });
+        self.stream_length.set(stream.length);
+        self.stream_lag.set(stream.lag.unwrap_or(-1));
+        self.stream_pending.set(stream.pending);
         let (size, idle) = pool_stats(db);
         self.pool_size.set(size);
         self.pool_idle.set(idle);

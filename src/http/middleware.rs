@@ -1,5 +1,5 @@
-//! Request-wide middleware: request ids and logs, metrics, and error bodies in
-//! the caller's language.
+//! Request-wide middleware: request ids and logs, metrics, waking the
+//! notifier, and error bodies in the caller's language.
 
 use std::time::Instant;
 
@@ -58,6 +58,27 @@ pub async fn track(
     );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(res)
+}
+
+/// Wakes the notifier once a request that wrote outbox events has succeeded:
+/// handlers commit before they answer, so a success means the events are
+/// committed and delivery can start now rather than at the next poll. A
+/// failed request's transaction was rolled back, and nothing is counted.
+pub async fn wake_notifier(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let pipeline = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.pipeline.clone());
+    let (res, written) = crate::outbox::tallying(next.call(req)).await;
+    let res = res?.map_into_boxed_body();
+    if let Some(pipeline) = pipeline
+        && res.status().is_success()
+    {
+        pipeline.committed(written);
     }
     Ok(res)
 }

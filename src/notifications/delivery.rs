@@ -5,6 +5,8 @@
 //! event and recipient, so a crash or a second worker never shows a
 //! notification twice.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -15,102 +17,162 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::fanout;
+use super::pipeline::Pipeline;
 use crate::auth::wechat::{Template, WechatClient};
 use crate::entities::{notification, outbox_event, user};
 use crate::error::ApiError;
+use crate::http::metrics::{NotificationBacklog, NotificationMetrics, StreamBacklog};
 
-/// Events read per round.
-const BATCH: u64 = 100;
+/// Events read, and delivered in one transaction, per round.
+const BATCH: u64 = 500;
+/// Inbox entries per insert statement: far below either database's limit
+/// of bound parameters.
+const INSERT_ROWS: usize = 1_000;
 /// After this many failed attempts an event is left for an operator.
 pub const MAX_ATTEMPTS: i32 = 10;
-/// Pause between rounds when there was nothing to do.
-const IDLE: Duration = Duration::from_millis(250);
+
+/// Events not yet delivered (with Redis: not yet relayed), oldest first.
+/// Ordered by `relayed_at` first, which changes nothing among rows where it
+/// is null, so that PostgreSQL walks the `(relayed_at, created_at)` index
+/// instead of sorting the whole backlog for each batch (with 50,000 events
+/// waiting: under 1 ms instead of over 40 ms).
+pub fn pending() -> sea_orm::Select<outbox_event::Entity> {
+    outbox_event::Entity::find()
+        .filter(outbox_event::Column::RelayedAt.is_null())
+        .order_by_asc(outbox_event::Column::RelayedAt)
+        .order_by_asc(outbox_event::Column::CreatedAt)
+        .order_by_asc(outbox_event::Column::Id)
+}
 
 /// Delivers one batch of pending events; answers how many were handled.
 pub async fn deliver_pending(
     db: &DatabaseConnection,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
-    let events = outbox_event::Entity::find()
-        .filter(outbox_event::Column::RelayedAt.is_null())
+    let events = pending()
         .filter(outbox_event::Column::Attempts.lt(MAX_ATTEMPTS))
-        .order_by_asc(outbox_event::Column::CreatedAt)
-        .order_by_asc(outbox_event::Column::Id)
         .limit(BATCH)
         .all(db)
         .await?;
     let count = events.len();
-    for event in events {
-        if let Err(err) = deliver(db, wechat, &event).await {
-            tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
-            record_failure(db, event.id, &err.to_string()).await?;
+    if count == 0 {
+        return Ok(0);
+    }
+    match deliver_batch(db, &events).await {
+        Ok(written) => {
+            count_delivered(metrics, &events, &written);
+            push_to_wechat(db, wechat, &written).await;
+        }
+        Err(err) => {
+            // One event that cannot be delivered must not hold up the rest:
+            // one by one, each failure is counted against its own event.
+            tracing::warn!(events = count, error = %err, "batch delivery failed; delivering one by one");
+            for event in &events {
+                match deliver_batch(db, std::slice::from_ref(event)).await {
+                    Ok(written) => {
+                        count_delivered(metrics, std::slice::from_ref(event), &written);
+                        push_to_wechat(db, wechat, &written).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(event = %event.id, kind = %event.kind, error = %err, "notification delivery failed");
+                        let attempts = record_failure(db, event.id, &err.to_string()).await?;
+                        metrics.failed(attempts >= MAX_ATTEMPTS);
+                    }
+                }
+            }
         }
     }
     Ok(count)
 }
 
-async fn deliver(
+/// Writes the inbox entries of a batch of events and marks them delivered,
+/// in one transaction; answers the entries that were new.
+async fn deliver_batch(
     db: &DatabaseConnection,
-    wechat: Option<&WechatClient>,
-    event: &outbox_event::Model,
-) -> Result<(), ApiError> {
+    events: &[outbox_event::Model],
+) -> Result<Vec<notification::Model>, ApiError> {
     let txn = crate::db::begin_write(db).await?;
-    let written = write_inbox(&txn, event).await?;
+    let written = write_inbox(&txn, events).await?;
     outbox_event::Entity::update_many()
         .col_expr(
             outbox_event::Column::RelayedAt,
             Expr::value(crate::db::now()),
         )
-        .filter(outbox_event::Column::Id.eq(event.id))
+        .filter(outbox_event::Column::Id.is_in(events.iter().map(|e| e.id)))
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    push_to_wechat(db, wechat, &written).await;
-    Ok(())
+    Ok(written)
 }
 
-/// Writes an event's inbox entries; an entry already there is left as it is.
-/// The one delivery step both transports share.
+/// Counts each event of a delivered batch, with its new entries among `written`.
+pub fn count_delivered(
+    metrics: &NotificationMetrics,
+    events: &[outbox_event::Model],
+    written: &[notification::Model],
+) {
+    let mut entries: HashMap<Uuid, usize> = HashMap::new();
+    for entry in written {
+        *entries.entry(entry.event_id).or_default() += 1;
+    }
+    for event in events {
+        metrics.delivered(
+            event.created_at,
+            entries.get(&event.id).copied().unwrap_or_default(),
+        );
+    }
+}
+
+/// Writes the inbox entries of a batch of events; an entry already there is
+/// left as it is. The one delivery step both transports share; the people
+/// the events name are looked up once for the batch.
 pub async fn write_inbox(
     db: &impl ConnectionTrait,
-    event: &outbox_event::Model,
+    events: &[outbox_event::Model],
 ) -> Result<Vec<notification::Model>, ApiError> {
-    let messages = fanout::messages_for(db, event).await?;
-    if messages.is_empty() {
-        return Ok(Vec::new());
-    }
+    let mut people = fanout::People::new(db);
     let now = crate::db::now();
-    let inserted = notification::Entity::insert_many(messages.into_iter().map(|m| {
-        notification::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            township_id: Set(event.township_id),
-            recipient_id: Set(m.recipient_id),
-            event_id: Set(event.id),
-            kind: Set(event.kind.clone()),
-            title: Set(m.title),
-            body: Set(m.body),
-            subject_kind: Set(event.subject_kind.clone()),
-            subject_id: Set(event.subject_id),
-            created_at: Set(now),
-            read_at: Set(None),
+    let mut rows = Vec::new();
+    for event in events {
+        for m in fanout::messages_for(&mut people, event).await? {
+            rows.push(notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                township_id: Set(event.township_id),
+                recipient_id: Set(m.recipient_id),
+                event_id: Set(event.id),
+                kind: Set(event.kind.clone()),
+                title: Set(m.title),
+                body: Set(m.body),
+                subject_kind: Set(event.subject_kind.clone()),
+                subject_id: Set(event.subject_id),
+                created_at: Set(now),
+                read_at: Set(None),
+            });
         }
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            notification::Column::EventId,
-            notification::Column::RecipientId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_with_returning(db)
-    .await;
-    // Only the entries this call wrote: one already there was told before.
-    match inserted {
-        Ok(written) => Ok(written),
-        Err(sea_orm::DbErr::RecordNotInserted) => Ok(Vec::new()),
-        Err(err) => Err(err.into()),
     }
+    let mut written = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let inserted = notification::Entity::insert_many(rows.by_ref().take(INSERT_ROWS))
+            .on_conflict(
+                OnConflict::columns([
+                    notification::Column::EventId,
+                    notification::Column::RecipientId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await;
+        // Only the entries this call wrote: one already there was told before.
+        match inserted {
+            Ok(entries) => written.extend(entries),
+            Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(written)
 }
 
 /// Sends the subscribe message of each new entry whose recipient has bound
@@ -213,6 +275,7 @@ pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
     wechat: Option<WechatClient>,
+    pipeline: Arc<Pipeline>,
 ) {
     let sweeper = db.clone();
     tokio::spawn(async move {
@@ -226,6 +289,7 @@ pub fn start(
         }
     });
     let finder = db.clone();
+    let found = pipeline.clone();
     tokio::spawn(async move {
         loop {
             // First after one interval: a server that runs for only a few
@@ -233,7 +297,10 @@ pub fn start(
             tokio::time::sleep(OVERDUE_EVERY).await;
             match crate::mediation::routes::sweep_overdue(&finder, crate::db::now()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(reports = n, "overdue follow-ups flagged"),
+                Ok(n) => {
+                    found.committed(n as u64);
+                    tracing::info!(reports = n, "overdue follow-ups flagged");
+                }
                 Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
             }
             match crate::rectifications::routes::sweep_overdue(&finder, crate::db::now()).await {
@@ -243,59 +310,91 @@ pub fn start(
             }
             match super::digest::send_due(&finder, crate::db::now()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "daily digests sent"),
+                Ok(n) => {
+                    found.committed(n as u64);
+                    tracing::info!(events = n, "daily digests sent");
+                }
                 Err(err) => tracing::warn!(error = %err, "daily digests failed"),
             }
         }
     });
     match redis {
-        Some(settings) => super::stream::spawn(db, settings, wechat),
-        None => spawn(db, wechat),
+        Some(settings) => super::stream::spawn(db, settings, wechat, pipeline),
+        None => spawn(db, wechat, pipeline),
     }
 }
 
-/// Runs the in-process notifier until the process ends.
-fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>) {
+/// Runs the in-process notifier until the process ends: a round whenever
+/// events commit here, and at each poll for those committed elsewhere.
+fn spawn(db: DatabaseConnection, wechat: Option<WechatClient>, pipeline: Arc<Pipeline>) {
     tokio::spawn(async move {
         loop {
-            match deliver_pending(&db, wechat.as_ref()).await {
+            match deliver_pending(&db, wechat.as_ref(), pipeline.metrics()).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notifier: outbox unreadable"),
             }
-            tokio::time::sleep(IDLE).await;
+            pipeline.next_round().await;
         }
     });
 }
 
-/// How many events wait, and how many were given up on, for `/metrics`.
+/// How many events wait, how many were given up on, and (with Redis) the
+/// stream's length and its group's lag, for `/metrics`.
 pub async fn backlog(
     db: &DatabaseConnection,
     redis: Option<redis::aio::ConnectionManager>,
     prefix: &str,
-) -> Result<crate::http::metrics::NotificationBacklog, ApiError> {
+) -> Result<NotificationBacklog, ApiError> {
     use sea_orm::PaginatorTrait;
     let pending = outbox_event::Entity::find()
         .filter(outbox_event::Column::RelayedAt.is_null())
         .filter(outbox_event::Column::Attempts.lt(MAX_ATTEMPTS))
         .count(db)
         .await?;
-    let dead = match redis {
+    let (dead, stream) = match redis {
         Some(mut conn) => {
-            let dead_stream = format!("{prefix}:notifications:dead");
-            let length: redis::RedisResult<u64> =
-                redis::AsyncCommands::xlen(&mut conn, dead_stream).await;
-            length.unwrap_or_default()
+            let stream = format!("{prefix}:notifications");
+            let dead: redis::RedisResult<u64> =
+                redis::AsyncCommands::xlen(&mut conn, format!("{stream}:dead")).await;
+            (
+                dead.unwrap_or_default(),
+                Some(stream_backlog(&mut conn, &stream).await),
+            )
         }
         None => {
-            outbox_event::Entity::find()
+            let dead = outbox_event::Entity::find()
                 .filter(outbox_event::Column::Attempts.gte(MAX_ATTEMPTS))
                 .count(db)
-                .await?
+                .await?;
+            (dead, None)
         }
     };
-    Ok(crate::http::metrics::NotificationBacklog {
+    Ok(NotificationBacklog {
         pending: i64::try_from(pending).unwrap_or(i64::MAX),
         dead: i64::try_from(dead).unwrap_or(i64::MAX),
+        stream,
     })
+}
+
+/// The stream's length and the notifier group's lag and pending entries;
+/// zeros before the stream or the group exists (or while Redis is down).
+async fn stream_backlog(conn: &mut redis::aio::ConnectionManager, stream: &str) -> StreamBacklog {
+    let length: redis::RedisResult<usize> = redis::AsyncCommands::xlen(conn, stream).await;
+    let groups: redis::RedisResult<redis::streams::StreamInfoGroupsReply> =
+        redis::AsyncCommands::xinfo_groups(conn, stream).await;
+    let group = groups.ok().and_then(|g| {
+        g.groups
+            .into_iter()
+            .find(|g| g.name == super::stream::GROUP)
+    });
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    StreamBacklog {
+        length: count(length.unwrap_or_default()),
+        lag: match &group {
+            Some(group) => group.lag.map(count),
+            None => Some(0),
+        },
+        pending: group.map_or(0, |g| count(g.pending)),
+    }
 }

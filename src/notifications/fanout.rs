@@ -8,6 +8,8 @@
 //! report to the township admins, and its assignment, closing, reopening
 //! and lapse to the branch's secretaries.
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -75,16 +77,17 @@ struct ToPledgeOwner {
 }
 
 /// The inbox entries an event makes; none for kinds that notify nobody.
-pub async fn messages_for(
-    db: &impl ConnectionTrait,
+pub async fn messages_for<C: ConnectionTrait>(
+    people: &mut People<'_, C>,
     event: &outbox_event::Model,
 ) -> Result<Vec<Message>, ApiError> {
+    let db = people.db;
     match event.kind.as_str() {
         "visit.submitted" | "visit.resubmitted" => {
             let Ok(submitted) = serde_json::from_value::<Submitted>(event.payload.clone()) else {
                 return Ok(Vec::new());
             };
-            let author = name_of(db, submitted.member_id).await?;
+            let author = people.name_of(submitted.member_id).await?;
             let again = if event.kind == "visit.resubmitted" {
                 "修改后重新提交了"
             } else {
@@ -98,13 +101,9 @@ pub async fn messages_for(
                 "党员{author}{again}走访记录：{}户{kind}",
                 submitted.household
             );
-            let recipients = reviewers_of(
-                db,
-                event.township_id,
-                submitted.branch_id,
-                submitted.member_id,
-            )
-            .await?;
+            let recipients = people
+                .reviewers_of(event.township_id, submitted.branch_id, submitted.member_id)
+                .await?;
             Ok(to_each(recipients, "新的走访记录待审核", &body))
         }
         "visit.reviewed" => {
@@ -136,20 +135,16 @@ pub async fn messages_for(
             else {
                 return Ok(Vec::new());
             };
-            let author = name_of(db, submitted.member_id).await?;
+            let author = people.name_of(submitted.member_id).await?;
             let again = if event.kind == "pledge.resubmitted" {
                 "修改后重新提交了"
             } else {
                 "提交了"
             };
             let body = format!("党员{author}{again}公开承诺：《{}》", submitted.title);
-            let recipients = reviewers_of(
-                db,
-                event.township_id,
-                submitted.branch_id,
-                submitted.member_id,
-            )
-            .await?;
+            let recipients = people
+                .reviewers_of(event.township_id, submitted.branch_id, submitted.member_id)
+                .await?;
             Ok(to_each(recipients, "新的承诺待审核", &body))
         }
         "pledge.reviewed" => {
@@ -207,22 +202,23 @@ pub async fn messages_for(
                     }
                 }
             };
-            let recipients = owners_of(db, event.township_id, &told).await?;
+            let recipients = people.owners_of(event.township_id, &told).await?;
             Ok(to_each(recipients, title, &body))
         }
         "mediation.submitted" | "mediation.resubmitted" => {
             let Ok(report) = serde_json::from_value::<ReportEvent>(event.payload.clone()) else {
                 return Ok(Vec::new());
             };
-            let author = name_of(db, report.member_id).await?;
+            let author = people.name_of(report.member_id).await?;
             let again = if event.kind == "mediation.resubmitted" {
                 "修改后重新提交了"
             } else {
                 "提交了"
             };
             let body = format!("党员{author}{again}矛盾纠纷调解记录：{}", report.title);
-            let recipients =
-                reviewers_of(db, event.township_id, report.branch_id, report.member_id).await?;
+            let recipients = people
+                .reviewers_of(event.township_id, report.branch_id, report.member_id)
+                .await?;
             Ok(to_each(recipients, "新的矛盾纠纷调解记录待审核", &body))
         }
         "mediation.reviewed" => {
@@ -259,7 +255,7 @@ pub async fn messages_for(
                 .map(|r| format!("。原因：{r}"))
                 .unwrap_or_default();
             let body = format!("{branch}上报矛盾纠纷：{}{reason}", report.title);
-            let admins = admins_of(db, event.township_id).await?;
+            let admins = people.admins_of(event.township_id).await?;
             Ok(to_each(admins, "矛盾纠纷上报待处理", &body))
         }
         "mediation.escalation_handled" => {
@@ -282,8 +278,9 @@ pub async fn messages_for(
                 return Ok(Vec::new());
             };
             let body = format!("矛盾纠纷“{}”的回访已逾期，请尽快回访", report.title);
-            let mut recipients =
-                reviewers_of(db, event.township_id, report.branch_id, report.member_id).await?;
+            let mut recipients = people
+                .reviewers_of(event.township_id, report.branch_id, report.member_id)
+                .await?;
             recipients.insert(0, report.member_id);
             Ok(to_each(recipients, "纠纷回访逾期", &body))
         }
@@ -312,11 +309,12 @@ pub async fn messages_for(
                 "本支部有{}条提交等待审核超过一天，最早的已等待{}小时",
                 digest.count, digest.oldest_hours
             );
-            let recipients =
-                reviewers_of(db, event.township_id, digest.branch_id, Uuid::nil()).await?;
+            let recipients = people
+                .reviewers_of(event.township_id, digest.branch_id, Uuid::nil())
+                .await?;
             Ok(to_each(recipients, "待审核事项提醒", &body))
         }
-        kind if kind.starts_with("rectification.") => rectification_messages(db, event).await,
+        kind if kind.starts_with("rectification.") => rectification_messages(people, event).await,
         _ => Ok(Vec::new()),
     }
 }
@@ -369,78 +367,116 @@ fn opinion(comment: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The township's active admins.
-async fn admins_of(db: &impl ConnectionTrait, township_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::TownshipId.eq(township_id))
-        .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect())
+/// The people a batch of events names, each looked up once: the events of
+/// a batch mostly concern the same few members, secretaries and admins. Kept
+/// for one batch only, so a change of secretary is seen by the next.
+pub struct People<'c, C> {
+    db: &'c C,
+    names: HashMap<Uuid, String>,
+    admins: HashMap<Uuid, Vec<Uuid>>,
+    secretaries: HashMap<(Uuid, Uuid), Vec<Uuid>>,
 }
 
-/// Who owns a pledge: a member pledge's author; a branch pledge's active
-/// secretaries (its author, when the branch has none).
-async fn owners_of(
-    db: &impl ConnectionTrait,
-    township_id: Uuid,
-    told: &ToPledgeOwner,
-) -> Result<Vec<Uuid>, ApiError> {
-    if told.scope == PledgeScope::Member {
-        return Ok(vec![told.author_id]);
+impl<'c, C: ConnectionTrait> People<'c, C> {
+    pub fn new(db: &'c C) -> Self {
+        People {
+            db,
+            names: HashMap::new(),
+            admins: HashMap::new(),
+            secretaries: HashMap::new(),
+        }
     }
-    let secretaries: Vec<Uuid> = user::Entity::find()
-        .filter(user::Column::TownshipId.eq(township_id))
-        .filter(user::Column::Active.eq(true))
-        .filter(user::Column::BranchId.eq(told.branch_id))
-        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
-    if secretaries.is_empty() {
-        Ok(vec![told.author_id])
-    } else {
-        Ok(secretaries)
-    }
-}
 
-/// The branch's active secretaries other than the author (`Uuid::nil()`:
-/// none excluded); failing those, the township's active admins.
-async fn reviewers_of(
-    db: &impl ConnectionTrait,
-    township_id: Uuid,
-    branch_id: Uuid,
-    author_id: Uuid,
-) -> Result<Vec<Uuid>, ApiError> {
-    let active = || {
-        user::Entity::find()
+    /// The township's active admins.
+    async fn admins_of(&mut self, township_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+        if let Some(admins) = self.admins.get(&township_id) {
+            return Ok(admins.clone());
+        }
+        let admins: Vec<Uuid> = user::Entity::find()
             .filter(user::Column::TownshipId.eq(township_id))
             .filter(user::Column::Active.eq(true))
-            .filter(user::Column::Id.ne(author_id))
-    };
-    let secretaries = active()
-        .filter(user::Column::BranchId.eq(branch_id))
-        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
-        .all(db)
-        .await?;
-    if !secretaries.is_empty() {
-        return Ok(secretaries.into_iter().map(|u| u.id).collect());
+            .filter(user::Column::Role.eq(Role::TownshipAdmin.as_str()))
+            .all(self.db)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        self.admins.insert(township_id, admins.clone());
+        Ok(admins)
     }
-    let admins = admins_of(db, township_id).await?;
-    Ok(admins.into_iter().filter(|id| *id != author_id).collect())
-}
 
-async fn name_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<String, ApiError> {
-    Ok(user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default())
+    /// The branch's active secretaries.
+    async fn secretaries_of(
+        &mut self,
+        township_id: Uuid,
+        branch_id: Uuid,
+    ) -> Result<Vec<Uuid>, ApiError> {
+        if let Some(secretaries) = self.secretaries.get(&(township_id, branch_id)) {
+            return Ok(secretaries.clone());
+        }
+        let secretaries: Vec<Uuid> = user::Entity::find()
+            .filter(user::Column::TownshipId.eq(township_id))
+            .filter(user::Column::Active.eq(true))
+            .filter(user::Column::BranchId.eq(branch_id))
+            .filter(user::Column::Role.eq(Role::Secretary.as_str()))
+            .all(self.db)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        self.secretaries
+            .insert((township_id, branch_id), secretaries.clone());
+        Ok(secretaries)
+    }
+
+    /// Who owns a pledge: a member pledge's author; a branch pledge's active
+    /// secretaries (its author, when the branch has none).
+    async fn owners_of(
+        &mut self,
+        township_id: Uuid,
+        told: &ToPledgeOwner,
+    ) -> Result<Vec<Uuid>, ApiError> {
+        if told.scope == PledgeScope::Member {
+            return Ok(vec![told.author_id]);
+        }
+        let secretaries = self.secretaries_of(township_id, told.branch_id).await?;
+        if secretaries.is_empty() {
+            Ok(vec![told.author_id])
+        } else {
+            Ok(secretaries)
+        }
+    }
+
+    /// The branch's active secretaries other than the author (`Uuid::nil()`:
+    /// none excluded); failing those, the township's active admins.
+    async fn reviewers_of(
+        &mut self,
+        township_id: Uuid,
+        branch_id: Uuid,
+        author_id: Uuid,
+    ) -> Result<Vec<Uuid>, ApiError> {
+        let others = |ids: Vec<Uuid>| -> Vec<Uuid> {
+            ids.into_iter().filter(|id| *id != author_id).collect()
+        };
+        let secretaries = others(self.secretaries_of(township_id, branch_id).await?);
+        if !secretaries.is_empty() {
+            return Ok(secretaries);
+        }
+        Ok(others(self.admins_of(township_id).await?))
+    }
+
+    async fn name_of(&mut self, user_id: Uuid) -> Result<String, ApiError> {
+        if let Some(name) = self.names.get(&user_id) {
+            return Ok(name.clone());
+        }
+        let name = user::Entity::find_by_id(user_id)
+            .one(self.db)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        self.names.insert(user_id, name.clone());
+        Ok(name)
+    }
 }
 
 /// What a rectification event carries.
@@ -455,10 +491,11 @@ struct RectificationEvent {
 
 /// A rectification's steps: its report goes to the township admins; its
 /// assignment, closing, reopening and lapse to the branch's secretaries.
-async fn rectification_messages(
-    db: &impl ConnectionTrait,
+async fn rectification_messages<C: ConnectionTrait>(
+    people: &mut People<'_, C>,
     event: &outbox_event::Model,
 ) -> Result<Vec<Message>, ApiError> {
+    let db = people.db;
     let Ok(told) = serde_json::from_value::<RectificationEvent>(event.payload.clone()) else {
         return Ok(Vec::new());
     };
@@ -480,7 +517,7 @@ async fn rectification_messages(
                 .map(|b| b.name)
                 .unwrap_or_default();
             let body = format!("{branch}报告了整改事项“{item}”的整改情况，请验收");
-            let admins = admins_of(db, event.township_id).await?;
+            let admins = people.admins_of(event.township_id).await?;
             return Ok(to_each(admins, "整改情况待验收", &body));
         }
         "rectification.closed" => (

@@ -5,5 +5,6 @@ pub mod consents;
 pub mod delivery;
 pub mod digest;
 pub mod fanout;
+pub mod pipeline;
 pub mod routes;
 pub mod stream;

@@ -1,14 +1,16 @@
 //! Notifications through Redis Streams (SPEC §6), for replicas.
 //!
 //! A relay moves outbox events onto `{prefix}:notifications` (capped with
-//! `MAXLEN ~`) and marks them relayed, in one transaction that locks its rows
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so relays on several replicas
-//! never move one event twice. Workers in the consumer group `notifier` read
+//! `MAXLEN ~`) and marks them relayed; on PostgreSQL in one transaction that
+//! locks its rows (`FOR UPDATE SKIP LOCKED`), so relays on several replicas
+//! never move one event twice (SQLite serves one process). Workers in the consumer group `notifier` read
 //! with `XREADGROUP`, write the inbox entries (unique per event and
 //! recipient), then `XACK`. Entries a dead consumer left pending are taken
 //! over with `XAUTOCLAIM`; after [`super::delivery::MAX_ATTEMPTS`] failures an
 //! entry goes to `{prefix}:notifications:dead` with the reason.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::AsyncCommands;
@@ -19,19 +21,25 @@ use redis::streams::{
 };
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use super::delivery::{self, MAX_ATTEMPTS};
+use super::pipeline::Pipeline;
 use crate::auth::wechat::WechatClient;
-use crate::entities::outbox_event;
+use crate::entities::{notification, outbox_event};
 use crate::error::ApiError;
+use crate::http::metrics::NotificationMetrics;
 
 /// The consumer group of the notification workers.
 pub const GROUP: &str = "notifier";
-/// About how many entries the stream keeps.
-const BATCH: usize = 100;
+/// Events moved onto the stream, and entries read, per round.
+const BATCH: usize = 500;
+/// Consumers per replica: while one waits for its batch's commit, the other
+/// reads and writes the next.
+const WORKERS: usize = 2;
 /// Pending entries idle this long belong to a dead consumer and are taken over.
 const RECLAIM_IDLE_MS: usize = 30_000;
 
@@ -54,46 +62,75 @@ impl StreamSettings {
     }
 }
 
-/// Starts the relay and one worker, each on a connection of its own (a
-/// blocking `XREADGROUP` must not hold up other commands).
-pub fn spawn(db: DatabaseConnection, settings: StreamSettings, wechat: Option<WechatClient>) {
-    let consumer = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
+/// Starts the relay and [`WORKERS`] workers, each on a connection of its own (a
+/// blocking `XREADGROUP` must not hold up other commands). The relay runs a
+/// round whenever events commit here, and at each poll for those committed
+/// by other replicas; the worker wakes when entries arrive.
+pub fn spawn(
+    db: DatabaseConnection,
+    settings: StreamSettings,
+    wechat: Option<WechatClient>,
+    pipeline: Arc<Pipeline>,
+) {
     let relay_db = db.clone();
     let relay_settings = settings.clone();
+    let relay = pipeline.clone();
     tokio::spawn(async move {
         let mut conn = connect_until_up(&relay_settings.url).await;
         loop {
-            match relay_pending(&relay_db, &mut conn, &relay_settings).await {
+            match relay_pending(&relay_db, &mut conn, &relay_settings, relay.metrics()).await {
                 Ok(n) if n == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notification relay failed; retrying"),
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            relay.next_round().await;
         }
     });
-    tokio::spawn(async move {
-        let mut conn = connect_until_up(&settings.url).await;
-        loop {
-            if let Err(err) = ensure_group(&mut conn, &settings).await {
-                tracing::warn!(error = %err, "notification stream unreachable; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            if let Err(err) = consume_once(
-                &db,
-                &mut conn,
-                &settings,
-                &consumer,
-                RECLAIM_IDLE_MS,
-                wechat.as_ref(),
-            )
-            .await
-            {
-                tracing::warn!(error = %err, "notification worker failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
+    let replica = format!("{}-{}", std::process::id(), Uuid::now_v7().simple());
+    for worker in 0..WORKERS {
+        let consumer = format!("{replica}-{worker}");
+        let (db, settings, wechat, pipeline) = (
+            db.clone(),
+            settings.clone(),
+            wechat.clone(),
+            pipeline.clone(),
+        );
+        tokio::spawn(async move {
+            work(&db, &settings, &consumer, wechat.as_ref(), &pipeline).await;
+        });
+    }
+}
+
+/// One consumer of the group, reading and delivering until the process ends.
+async fn work(
+    db: &DatabaseConnection,
+    settings: &StreamSettings,
+    consumer: &str,
+    wechat: Option<&WechatClient>,
+    pipeline: &Pipeline,
+) {
+    let mut conn = connect_until_up(&settings.url).await;
+    loop {
+        if let Err(err) = ensure_group(&mut conn, settings).await {
+            tracing::warn!(error = %err, "notification stream unreachable; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
         }
-    });
+        if let Err(err) = consume_once(
+            db,
+            &mut conn,
+            settings,
+            consumer,
+            RECLAIM_IDLE_MS,
+            wechat,
+            pipeline.metrics(),
+        )
+        .await
+        {
+            tracing::warn!(error = %err, "notification worker failed; retrying");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }
 
 async fn connect_until_up(url: &str) -> ConnectionManager {
@@ -135,6 +172,7 @@ pub async fn relay_pending(
     db: &DatabaseConnection,
     conn: &mut ConnectionManager,
     settings: &StreamSettings,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
     // A plain read first: an idle relay takes no write lock.
     let any: Option<Uuid> = outbox_event::Entity::find()
@@ -147,16 +185,38 @@ pub async fn relay_pending(
     if any.is_none() {
         return Ok(0);
     }
-    let txn = crate::db::begin_write(db).await?;
-    let mut pending = outbox_event::Entity::find()
-        .filter(outbox_event::Column::RelayedAt.is_null())
-        .order_by_asc(outbox_event::Column::CreatedAt)
-        .order_by_asc(outbox_event::Column::Id)
-        .limit(BATCH as u64);
-    if db.get_database_backend() == DbBackend::Postgres {
+    // On PostgreSQL the batch's rows are locked (`SKIP LOCKED`), so relays on
+    // several replicas never take the same ones. SQLite serves one process,
+    // whose one relay needs no lock; and SQLite's lock is the whole
+    // database's: held while Redis answers (or hangs, in an outage), it
+    // would stop every submission.
+    let relayed = if db.get_database_backend() == DbBackend::Postgres {
+        let txn = crate::db::begin_write(db).await?;
+        let relayed = relay_batch(&txn, conn, settings, true).await?;
+        // Committed after XADD: a crash in between relays again, and the
+        // inbox write is idempotent on the event id, so nobody sees it twice.
+        txn.commit().await?;
+        relayed
+    } else {
+        relay_batch(db, conn, settings, false).await?
+    };
+    metrics.relayed(relayed as u64);
+    Ok(relayed)
+}
+
+/// Reads a batch of events not yet relayed (locking them when `lock`), adds
+/// them to the stream and marks them relayed.
+async fn relay_batch(
+    db: &impl ConnectionTrait,
+    conn: &mut ConnectionManager,
+    settings: &StreamSettings,
+    lock: bool,
+) -> Result<usize, ApiError> {
+    let mut pending = delivery::pending().limit(BATCH as u64);
+    if lock {
         pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let events = pending.all(&txn).await?;
+    let events = pending.all(db).await?;
     if events.is_empty() {
         return Ok(0);
     }
@@ -182,11 +242,8 @@ pub async fn relay_pending(
             Expr::value(crate::db::now()),
         )
         .filter(outbox_event::Column::Id.is_in(events.iter().map(|e| e.id)))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    // Committed after XADD: a crash in between relays again, and the inbox
-    // write is idempotent on the event id, so nobody sees it twice.
-    txn.commit().await?;
     Ok(events.len())
 }
 
@@ -199,6 +256,7 @@ pub async fn consume_once(
     consumer: &str,
     reclaim_idle_ms: usize,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<usize, ApiError> {
     let stream = settings.stream();
     let reclaimed: StreamAutoClaimReply = conn
@@ -229,10 +287,62 @@ pub async fn consume_once(
         .chain(read.keys.into_iter().flat_map(|k| k.ids))
         .collect();
     let handled = entries.len();
-    for entry in entries {
-        handle(db, conn, settings, &entry, wechat).await?;
+    if handled == 0 {
+        return Ok(0);
+    }
+    let events: Vec<outbox_event::Model> = outbox_event::Entity::find()
+        .filter(outbox_event::Column::Id.is_in(entries.iter().filter_map(event_id_of)))
+        .all(db)
+        .await?;
+    // The entries naming known events are delivered together; the others
+    // (and all of them, if that fails) one by one, where a failure is
+    // counted against its own entry.
+    let found: HashSet<Uuid> = events.iter().map(|e| e.id).collect();
+    let (known, unknown): (Vec<&StreamId>, Vec<&StreamId>) = entries
+        .iter()
+        .partition(|entry| event_id_of(entry).is_some_and(|id| found.contains(&id)));
+    let one_by_one = match deliver_together(db, &events).await {
+        Ok(written) => {
+            delivery::count_delivered(metrics, &events, &written);
+            delivery::push_to_wechat(db, wechat, &written).await;
+            if !known.is_empty() {
+                let ids: Vec<&str> = known.iter().map(|entry| entry.id.as_str()).collect();
+                let _: i64 = conn
+                    .xack(settings.stream(), GROUP, &ids)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+            }
+            unknown
+        }
+        Err(err) => {
+            tracing::warn!(entries = handled, error = %err, "batch delivery failed; delivering one by one");
+            entries.iter().collect()
+        }
+    };
+    for entry in one_by_one {
+        handle(db, conn, settings, entry, wechat, metrics).await?;
     }
     Ok(handled)
+}
+
+fn event_id_of(entry: &StreamId) -> Option<Uuid> {
+    entry
+        .get::<String>("event_id")
+        .and_then(|id| id.parse().ok())
+}
+
+/// Writes the inbox entries of a batch of events in one transaction.
+async fn deliver_together(
+    db: &DatabaseConnection,
+    events: &[outbox_event::Model],
+) -> Result<Vec<notification::Model>, ApiError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let written = delivery::write_inbox(&txn, events).await?;
+    txn.commit().await?;
+    Ok(written)
 }
 
 async fn handle(
@@ -241,24 +351,29 @@ async fn handle(
     settings: &StreamSettings,
     entry: &StreamId,
     wechat: Option<&WechatClient>,
+    metrics: &NotificationMetrics,
 ) -> Result<(), ApiError> {
-    let event_id: Option<Uuid> = entry
-        .get::<String>("event_id")
-        .and_then(|id| id.parse().ok());
+    let event_id = event_id_of(entry);
     let event = match event_id {
         Some(id) => outbox_event::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
     let outcome = match &event {
-        Some(event) => delivery::write_inbox(db, event)
+        Some(event) => delivery::write_inbox(db, std::slice::from_ref(event))
             .await
+            .map(|written| (event, written))
             .map_err(|e| e.to_string()),
         None => Err("no such outbox event".to_owned()),
     };
     match outcome {
-        Ok(written) => delivery::push_to_wechat(db, wechat, &written).await,
+        Ok((event, written)) => {
+            metrics.delivered(event.created_at, written.len());
+            delivery::push_to_wechat(db, wechat, &written).await;
+        }
         Err(reason) => {
-            if !give_up(db, conn, settings, entry, event_id, reason).await? {
+            let given_up = give_up(db, conn, settings, entry, event_id, reason).await?;
+            metrics.failed(given_up);
+            if !given_up {
                 return Ok(());
             }
         }

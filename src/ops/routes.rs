@@ -73,7 +73,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition: requests by route and status, latency histograms, pool.
+/// Prometheus text exposition: requests by route and status, latency histograms, pool, and the notification pipeline.
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String), (status = 500, body = ErrorBody)))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -8,6 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use xianfeng::entities::{notification, outbox_event, user};
+use xianfeng::http::metrics::NotificationMetrics;
 
 use crate::helpers::*;
 
@@ -224,10 +225,11 @@ async fn delivering_an_event_again_never_shows_it_twice() {
         .exec(&app.db)
         .await
         .unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db, None)
+    let metrics = NotificationMetrics::new().unwrap();
+    xianfeng::notifications::delivery::deliver_pending(&app.db, None, &metrics)
         .await
         .unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db, None)
+    xianfeng::notifications::delivery::deliver_pending(&app.db, None, &metrics)
         .await
         .unwrap();
 
@@ -292,9 +294,18 @@ async fn a_dead_consumers_entries_are_reclaimed() {
     .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let handled = stream::consume_once(&app.db, &mut conn, &settings, "live-consumer", 10, None)
-        .await
-        .unwrap();
+    let metrics = NotificationMetrics::new().unwrap();
+    let handled = stream::consume_once(
+        &app.db,
+        &mut conn,
+        &settings,
+        "live-consumer",
+        10,
+        None,
+        &metrics,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(handled, 1);
     assert_eq!(
@@ -310,6 +321,79 @@ async fn a_dead_consumers_entries_are_reclaimed() {
             .await
             .unwrap();
     assert_eq!(pending.count(), 0, "acknowledged after delivery");
+}
+
+/// Through Redis only: a batch read at once holds an event twice (relayed
+/// again after a crash) and an entry naming no event; the event reaches the
+/// inbox once, the stray entry goes to the dead letters, and all are
+/// acknowledged.
+#[tokio::test]
+async fn a_batch_with_a_repeated_and_a_stray_entry_delivers_each_event_once() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        return;
+    };
+    use xianfeng::notifications::stream::{self, StreamSettings};
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let settings = StreamSettings {
+        url: url.clone(),
+        prefix: format!("xftest-batch:{}", uuid::Uuid::now_v7()),
+        max_len: 1_000,
+    };
+    let mut conn = stream::connect(&url).await.unwrap();
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+    inbox_of(&app, &branch.secretary, 1).await;
+    let event = outbox_event::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    notification::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    stream::ensure_group(&mut conn, &settings).await.unwrap();
+    for id in [event.id, event.id, uuid::Uuid::now_v7()] {
+        let _: String = redis::AsyncCommands::xadd(
+            &mut conn,
+            settings.stream(),
+            "*",
+            &[("event_id", id.to_string())],
+        )
+        .await
+        .unwrap();
+    }
+
+    let metrics = NotificationMetrics::new().unwrap();
+    let handled = stream::consume_once(
+        &app.db, &mut conn, &settings, "worker", 30_000, None, &metrics,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(handled, 3);
+    assert_eq!(
+        notification::Entity::find()
+            .filter(notification::Column::EventId.eq(event.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let pending: redis::streams::StreamPendingReply =
+        redis::AsyncCommands::xpending(&mut conn, settings.stream(), stream::GROUP)
+            .await
+            .unwrap();
+    assert_eq!(pending.count(), 0, "every entry acknowledged");
+    let dead: usize = redis::AsyncCommands::xlen(&mut conn, settings.dead())
+        .await
+        .unwrap();
+    assert_eq!(dead, 1);
 }
 
 /// A Redis server of the test's own, which it may stop and start again.
@@ -540,5 +624,145 @@ async fn members_hear_of_their_overdue_households_and_secretaries_of_waiting_rev
         other_member["items"].as_array().unwrap().len(),
         0,
         "no household assigned"
+    );
+}
+
+/// A poll so long that, within a test, only the wake on commit delivers.
+fn without_poll() -> Options {
+    Options {
+        env: vec![("NOTIFICATIONS_POLL_MS", "600000".to_owned())],
+    }
+}
+
+#[tokio::test]
+async fn a_submission_is_delivered_at_once_not_at_the_next_poll() {
+    let app = spawn_app_with(without_poll()).await;
+    let branch = &app.world.a.branches[0];
+
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+
+    let inbox = inbox_of_within(&app, &branch.secretary, 1, 30).await;
+    assert_eq!(inbox["items"][0]["kind"], "visit.submitted");
+}
+
+/// The value of the sample `name` (with its labels, if any) in `/metrics`.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `/metrics` once `ready` holds of it (the notifier counts just after it
+/// commits), or as it is after two seconds.
+async fn metrics_once(app: &TestApp, ready: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    for _ in 0..40 {
+        text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if ready(&text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    text
+}
+
+#[tokio::test]
+async fn metrics_follow_a_submission_from_the_outbox_to_the_inbox() {
+    let through_redis = std::env::var("TEST_REDIS_URL").is_ok();
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+
+    app.post(
+        "/api/v1/visits",
+        &branch.members[0],
+        check_in_body(branch.households[0].id),
+    )
+    .await;
+    inbox_of(&app, &branch.secretary, 1).await;
+    let text = metrics_once(&app, |t| {
+        sample(t, "xianfeng_notification_events_delivered_total") == Some(1.0)
+            && sample(t, "xianfeng_notification_stream_pending") == Some(0.0)
+    })
+    .await;
+
+    let value = |name: &str| sample(&text, name).unwrap_or_else(|| panic!("no {name}:\n{text}"));
+    assert_eq!(value("xianfeng_notification_events_written_total"), 1.0);
+    assert_eq!(
+        value("xianfeng_notification_events_relayed_total"),
+        if through_redis { 1.0 } else { 0.0 }
+    );
+    assert_eq!(value("xianfeng_notification_events_delivered_total"), 1.0);
+    assert_eq!(value("xianfeng_notification_inbox_entries_total"), 1.0);
+    assert_eq!(value("xianfeng_notification_events_failed_total"), 0.0);
+    assert_eq!(value("xianfeng_notification_events_dead_total"), 0.0);
+    assert_eq!(value("xianfeng_notification_delivery_seconds_count"), 1.0);
+    let waited = value("xianfeng_notification_delivery_seconds_sum");
+    assert!(waited > 0.0 && waited < 5.0, "{waited}");
+    assert_eq!(value("xianfeng_outbox_pending_events"), 0.0);
+    assert_eq!(
+        value("xianfeng_notification_stream_length"),
+        if through_redis { 1.0 } else { 0.0 }
+    );
+    assert_eq!(value("xianfeng_notification_stream_lag"), 0.0);
+    assert_eq!(value("xianfeng_notification_stream_pending"), 0.0);
+}
+
+/// Through Redis only: an entry naming no outbox event cannot be delivered;
+/// it is counted as failed and as given up on, and goes to the dead letters.
+#[tokio::test]
+async fn an_entry_that_cannot_be_delivered_is_counted_failed_and_dead() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        return;
+    };
+    let prefix = format!("xftest-dead:{}", uuid::Uuid::now_v7());
+    let app = spawn_app_with(Options {
+        env: vec![("REDIS_PREFIX", prefix.clone())],
+    })
+    .await;
+    let mut conn = xianfeng::notifications::stream::connect(&url)
+        .await
+        .unwrap();
+
+    let _: String = redis::AsyncCommands::xadd(
+        &mut conn,
+        format!("{prefix}:notifications"),
+        "*",
+        &[("event_id", uuid::Uuid::now_v7().to_string())],
+    )
+    .await
+    .unwrap();
+    let text = metrics_once(&app, |t| {
+        sample(t, "xianfeng_notifications_dead_letters") == Some(1.0)
+    })
+    .await;
+
+    assert_eq!(
+        sample(&text, "xianfeng_notification_events_failed_total"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "xianfeng_notification_events_dead_total"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "xianfeng_notifications_dead_letters"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "xianfeng_notification_events_delivered_total"),
+        Some(0.0)
     );
 }
