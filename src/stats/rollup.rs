@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -68,15 +69,22 @@ pub async fn counts(
 pub async fn fold(db: &DatabaseConnection) -> Result<usize, ApiError> {
     use stats_delta::Column as D;
     let txn = crate::db::begin_write(db).await?;
-    let oldest = Query::select()
+    // The batch as a range of the key, not `seq IN (subquery)`: a planner
+    // that last saw the table empty joins that in a loop over every row.
+    let batch: Vec<i64> = stats_delta::Entity::find()
+        .select_only()
         .column(D::Seq)
-        .from(stats_delta::Entity)
-        .order_by(D::Seq, Order::Asc)
+        .order_by_asc(D::Seq)
         .limit(FOLD_BATCH)
-        .to_owned();
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let Some(last) = batch.last() else {
+        return Ok(0);
+    };
     let moved = Query::delete()
         .from_table(stats_delta::Entity)
-        .and_where(Expr::col(D::Seq).in_subquery(oldest))
+        .and_where(Expr::col(D::Seq).lte(*last))
         .returning(Query::returning().columns([D::TownshipId, D::BranchId, D::Name, D::N]))
         .to_owned();
     let rows = txn.query_all(&moved).await?;
