@@ -534,26 +534,10 @@ async fn rectification_messages<C: ConnectionTrait>(
         ),
         _ => return Ok(Vec::new()),
     };
-    let secretaries = secretaries_of(db, event.township_id, told.branch_id).await?;
+    let secretaries = people
+        .secretaries_of(event.township_id, told.branch_id)
+        .await?;
     Ok(to_each(secretaries, title, &body))
-}
-
-/// The branch's active secretaries.
-async fn secretaries_of(
-    db: &impl ConnectionTrait,
-    township_id: Uuid,
-    branch_id: Uuid,
-) -> Result<Vec<Uuid>, ApiError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::TownshipId.eq(township_id))
-        .filter(user::Column::Active.eq(true))
-        .filter(user::Column::BranchId.eq(branch_id))
-        .filter(user::Column::Role.eq(Role::Secretary.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect())
 }
 
 /// "2026年12月31日": the day of `at` in the township's time zone.
