@@ -33,6 +33,7 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub uploads: crate::uploads::storage::Storage,
     pub township_settings: crate::townships::SettingsCache,
+    pub change_versions: crate::stats::versions::ChangeVersions,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -109,6 +110,7 @@ impl Application {
             pipeline,
             uploads,
             township_settings: Default::default(),
+            change_versions: Default::default(),
         });
         let openapi = crate::http::openapi::document();
         let mut server = HttpServer::new(move || {
@@ -126,7 +128,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .configure(crate::dashboard::configure)
                 .default_service(web::to(unmatched))
-                .wrap(from_fn(middleware::wake_notifier))
+                .wrap(from_fn(middleware::after_commit))
                 .wrap(from_fn(middleware::localize_errors))
                 .wrap(from_fn(middleware::track))
                 .wrap(Compress::default())

@@ -62,23 +62,27 @@ pub async fn track(
     Ok(res)
 }
 
-/// Wakes the notifier once a request that wrote outbox events has succeeded:
-/// handlers commit before they answer, so a success means the events are
-/// committed and delivery can start now rather than at the next poll. A
-/// failed request's transaction was rolled back, and nothing is counted.
-pub async fn wake_notifier(
+/// Acts on a successful request's writes before its caller hears of them.
+/// Handlers commit before they answer, so a success means the writes are
+/// committed: the notifier is woken for its outbox events now rather than at
+/// the next poll, and the statistics' change versions are forgotten so the
+/// next answer's `ETag` sees the change. A failed request's transaction was
+/// rolled back, and nothing is done.
+pub async fn after_commit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let pipeline = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.pipeline.clone());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let writes = !req.method().is_safe();
     let (res, written) = crate::outbox::tallying(next.call(req)).await;
     let res = res?.map_into_boxed_body();
-    if let Some(pipeline) = pipeline
+    if let Some(state) = state
         && res.status().is_success()
     {
-        pipeline.committed(written);
+        state.pipeline.committed(written);
+        if writes {
+            state.change_versions.forget_all();
+        }
     }
     Ok(res)
 }

@@ -5,3 +5,4 @@ pub mod export;
 pub mod repo;
 pub mod rollup;
 pub mod routes;
+pub mod versions;

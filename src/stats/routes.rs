@@ -68,7 +68,7 @@ pub async fn overview(
     let filter = filter.0;
     let scope = scope_for(&state.db, &actor, filter.branch_id, filter.from, filter.to).await?;
     let now = crate::db::now();
-    let tag = etag(&state.db, &actor, &req, now).await?;
+    let tag = etag(&state, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
@@ -106,7 +106,7 @@ pub async fn branches(
     let query = query.0;
     let scope = branch_table_scope(&state.db, &actor, &query).await?;
     let now = crate::db::now();
-    let tag = etag(&state.db, &actor, &req, now).await?;
+    let tag = etag(&state, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
@@ -232,7 +232,7 @@ pub async fn timeseries(
         )
         .into());
     }
-    let tag = etag(&state.db, &actor, &req, now).await?;
+    let tag = etag(&state, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
@@ -279,7 +279,7 @@ pub async fn members(
     let query = query.0;
     let scope = scope_for(&state.db, &actor, query.branch_id, query.from, query.to).await?;
     let now = crate::db::now();
-    let tag = etag(&state.db, &actor, &req, now).await?;
+    let tag = etag(&state, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
@@ -358,12 +358,15 @@ pub(super) async fn scope_for(
 /// query), who asks (their reach), and the minute, as `oldest_pending_hours`
 /// and default periods move with the clock.
 async fn etag(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     actor: &Actor,
     req: &HttpRequest,
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
-    let version = repo::change_version(db, actor.township_id).await?;
+    let version = state
+        .change_versions
+        .get(&state.db, actor.township_id)
+        .await?;
     let mut hash = Sha256::new();
     hash.update(req.path());
     hash.update([0]);

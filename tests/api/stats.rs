@@ -8,10 +8,11 @@ use chrono::{Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use xianfeng::entities::{household, mediation_report, pledge, user, visit};
+use xianfeng::entities::{audit_log, household, mediation_report, pledge, user, visit};
+use xianfeng::stats::versions::VERSION_TTL;
 
 use crate::helpers::*;
 
@@ -492,6 +493,42 @@ async fn an_unchanged_township_answers_304_and_a_change_a_new_tag() {
     assert_eq!(after_change.status(), StatusCode::OK);
     assert_ne!(after_change.headers()["etag"], tag.as_str());
     assert_eq!(json_of(after_change).await["visits"]["total"], 1);
+}
+
+#[tokio::test]
+async fn a_change_committed_by_another_replica_moves_the_tag_within_the_version_ttl() {
+    let app = spawn_app().await;
+    let admin = &app.world.a.admin;
+    let first = app.get("/api/v1/stats/overview", admin).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+
+    // Another replica's write reaches only the database, not this replica's
+    // memory of the township's version.
+    audit_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        township_id: Set(app.world.a.township.id),
+        actor_id: Set(Some(admin.id)),
+        action: Set("branch.updated".into()),
+        subject_kind: Set("branch".into()),
+        subject_id: Set(app.world.a.branches[0].branch.id),
+        before: Set(None),
+        after: Set(None),
+        request_id: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    tokio::time::sleep(VERSION_TTL).await;
+    let later = app
+        .request(Method::GET, "/api/v1/stats/overview", Some(admin))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(later.status(), StatusCode::OK);
+    assert_ne!(later.headers()["etag"], tag.as_str());
 }
 
 #[tokio::test]
