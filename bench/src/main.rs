@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
+mod generate;
+mod mixed;
 mod notifications;
 mod reports;
 mod stats;
@@ -22,6 +24,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A realistic dataset written straight into a (fresh) database through
+    /// the real schema, migrating it first.
+    Generate {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 100)]
+        townships: usize,
+        /// Branches per township.
+        #[arg(long, default_value_t = 20)]
+        branches: usize,
+        /// Users per branch: a secretary and members.
+        #[arg(long, default_value_t = 50)]
+        members: usize,
+        /// Households in all, spread over the branches.
+        #[arg(long, default_value_t = 1_000_000)]
+        households: usize,
+        /// Visits in all, over the last year.
+        #[arg(long, default_value_t = 1_000_000)]
+        visits: usize,
+        /// Mediation reports in all.
+        #[arg(long, default_value_t = 100_000)]
+        reports: usize,
+        /// Members' pledges in all.
+        #[arg(long, default_value_t = 100_000)]
+        pledges: usize,
+        /// Townships written at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
     /// Organisation endpoints and login, on a server holding the demo township.
     Org {
         #[arg(long, default_value = "http://127.0.0.1:18090")]
@@ -49,6 +80,8 @@ enum Command {
     },
     /// `POST /api/v1/visits` under concurrent load, as the demo township's members.
     Checkins {
+        /// The server, or several replicas (comma-separated) taking the
+        /// clients in turn.
         #[arg(long, default_value = "http://127.0.0.1:18091")]
         base: String,
         /// Concurrent clients.
@@ -70,6 +103,21 @@ enum Command {
         visits: Vec<usize>,
         #[arg(long, default_value_t = 200)]
         requests: usize,
+    },
+    /// Members checking in and reading, secretaries reviewing, dashboards
+    /// polling, all at once, as the demo township's people.
+    Mixed {
+        #[arg(long, default_value = "http://127.0.0.1:18096")]
+        base: String,
+        /// Concurrent clients: 70% members, 20% secretaries, 10% dashboards.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds of load (after a short warm-up).
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// The server's process id, to read its resident memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// The notification pipeline: submission-to-inbox latency at a steady
     /// rate, then the drain of a backlog written straight into the outbox.
@@ -117,6 +165,28 @@ const MEMBER_PHONE: &str = "13800000101";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Generate {
+            database_url,
+            townships,
+            branches,
+            members,
+            households,
+            visits,
+            reports,
+            pledges,
+            concurrency,
+        } => {
+            let shape = generate::Shape {
+                townships,
+                branches,
+                members,
+                households,
+                visits,
+                reports,
+                pledges,
+            };
+            generate::generate(&database_url, shape, concurrency).await
+        }
         Command::Org {
             base,
             households,
@@ -128,6 +198,12 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             seconds,
         } => checkins(&base, concurrency, seconds).await,
+        Command::Mixed {
+            base,
+            concurrency,
+            seconds,
+            server_pid,
+        } => mixed::mixed(&base, concurrency, seconds, server_pid).await,
         Command::Stats {
             base,
             database_url,
@@ -184,6 +260,15 @@ impl Session {
             base: base.to_owned(),
             token,
         })
+    }
+
+    /// The same signed-in user, talking to another replica.
+    fn on(&self, base: &str) -> Self {
+        Session {
+            client: self.client.clone(),
+            base: base.to_owned(),
+            token: self.token.clone(),
+        }
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -490,14 +575,15 @@ const SUBMITTERS: [&str; 9] = [
     "13800000122",
 ];
 
-async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
-    let client = Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
-    // A hundred households per branch, as a village has: check-ins spread
-    // over them as they would, not queued on a handful of demo households.
+/// Each submitting member's session and the households they may visit, with
+/// a hundred households per branch, as a village has: check-ins spread over
+/// them as they would, not queued on a handful of demo households.
+async fn prepare_households(
+    client: &Client,
+    base: &str,
+) -> anyhow::Result<Vec<(std::sync::Arc<Session>, std::sync::Arc<Vec<String>>)>> {
     for (b, secretary) in SUBMITTERS.iter().filter(|p| p.ends_with('0')).enumerate() {
-        let secretary = Session::login(&client, base, secretary).await?;
+        let secretary = Session::login(client, base, secretary).await?;
         let listed = secretary
             .json(Method::GET, "/api/v1/households?limit=100", None)
             .await?;
@@ -508,7 +594,7 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
     }
     let mut sessions = Vec::new();
     for phone in SUBMITTERS {
-        let session = Session::login(&client, base, phone).await?;
+        let session = Session::login(client, base, phone).await?;
         let households = session
             .json(Method::GET, "/api/v1/households?limit=100", None)
             .await?;
@@ -524,12 +610,22 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
         }
         sessions.push((std::sync::Arc::new(session), std::sync::Arc::new(ids)));
     }
+    Ok(sessions)
+}
+
+async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
+    let client = Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let replicas: Vec<&str> = base.split(',').collect();
+    let sessions = prepare_households(&client, replicas[0]).await?;
     let warm_up = Duration::from_secs(2);
     let started = Instant::now();
     let deadline = started + warm_up + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let (session, households) = sessions[worker % sessions.len()].clone();
+        let session = session.on(replicas[worker % replicas.len()]);
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut failures = 0usize;
