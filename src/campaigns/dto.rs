@@ -110,9 +110,9 @@ impl NewCampaignRequest {
                 let found = check_phase(&prefix, plan.days, &plan.admission, campaign, &others);
                 if !found.is_empty() {
                     errors.take::<()>(Err(found));
-                    continue;
                 }
             }
+            // Kept even when wrong, so later phases are checked against it.
             phases.push(plan);
         }
         match (name, description, days) {
