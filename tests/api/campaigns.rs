@@ -791,3 +791,39 @@ async fn a_phase_that_starts_is_announced_once_to_its_township() {
     .await;
     assert_eq!(foreign["count"], 0, "another township hears nothing");
 }
+
+#[tokio::test]
+async fn the_demo_campaign_is_in_a_phase_that_takes_everything() {
+    let app = spawn_app().await;
+    xianfeng::demo::load(&app.db).await.unwrap();
+    let login = json_of(
+        app.login("13800000101", xianfeng::demo::DEMO_PASSWORD)
+            .await,
+    )
+    .await;
+    let token = login["access_token"].as_str().unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let current = json_of(me).await["current_phase"].clone();
+    assert_eq!(current["name"], "组织实施");
+    assert_eq!(
+        current["open_kinds"],
+        json!(["visit", "mediation_report", "pledge"])
+    );
+    assert_eq!(
+        current["deadlines"],
+        json!({ "visit": null, "mediation_report": null, "pledge": null })
+    );
+    assert!(
+        xianfeng::campaigns::admission::sweep_started(&app.db, xianfeng::db::now())
+            .await
+            .unwrap()
+            == 0,
+        "the demo's phase of today is not announced as new"
+    );
+}
