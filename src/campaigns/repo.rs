@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::dto::{CampaignPlan, PhasePlan};
 use crate::auth::Actor;
 use crate::domain::campaign::Days;
-use crate::entities::{campaign, campaign_phase};
+use crate::entities::{campaign, campaign_phase, township};
 use crate::error::ApiError;
 use crate::http::pagination::Page;
 
@@ -52,6 +52,17 @@ pub async fn phases_of(
             .push(phase);
     }
     Ok(by_campaign)
+}
+
+/// Holds the township's row until commit, so that two campaigns written at
+/// once are checked against each other for overlap (PostgreSQL; SQLite's
+/// write transactions run one at a time already, and it ignores the lock).
+pub async fn lock_township(db: &impl ConnectionTrait, township_id: Uuid) -> Result<(), ApiError> {
+    township::Entity::find_by_id(township_id)
+        .lock_exclusive()
+        .one(db)
+        .await?;
+    Ok(())
 }
 
 /// Another campaign of the township whose days overlap `days`.

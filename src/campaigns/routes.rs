@@ -533,13 +533,16 @@ async fn record<T: serde::Serialize>(
     .await
 }
 
-/// 422 naming `starts_on` when another campaign of the township overlaps `days`.
+/// 422 naming `starts_on` when another campaign of the township overlaps
+/// `days`; the township stays locked until commit, so a concurrent write
+/// waits and sees this one.
 async fn refuse_overlap(
     db: &impl ConnectionTrait,
     actor: &Actor,
     days: Days,
     except: Option<Uuid>,
 ) -> Result<(), ApiError> {
+    repo::lock_township(db, actor.township_id).await?;
     match repo::overlapping_campaign(db, actor, days, except).await? {
         Some(other) => Err(FieldErrors::single(
             "starts_on",

@@ -827,3 +827,22 @@ async fn the_demo_campaign_is_in_a_phase_that_takes_everything() {
         "the demo's phase of today is not announced as new"
     );
 }
+
+#[tokio::test]
+async fn of_two_overlapping_campaigns_created_at_once_one_is_refused() {
+    let app = spawn_app().await;
+    let admin = &app.world.a.admin;
+    let (one, two) = tokio::join!(
+        app.post("/api/v1/campaigns", admin, campaign_body(0, 30, vec![])),
+        app.post("/api/v1/campaigns", admin, campaign_body(10, 40, vec![])),
+    );
+    let mut statuses = [one.status().as_u16(), two.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 422]);
+    let stored = campaign::Entity::find()
+        .filter(campaign::Column::TownshipId.eq(app.world.a.township.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+}
