@@ -429,7 +429,7 @@ pub async fn update_phase(
         return Err(changed_meanwhile());
     }
     let tz = zone(&txn, &actor).await?;
-    let before = PhaseView::of(current.clone(), 0, today_in(tz, now));
+    let before = phase_view(&txn, current.clone(), tz, now).await?;
     let updated = repo::update_phase(&txn, &current, &plan, tz, now).await?;
     let view = phase_view(&txn, updated, tz, now).await?;
     record(
@@ -477,7 +477,7 @@ pub async fn delete_phase(
         return Err(changed_meanwhile());
     }
     let tz = zone(&txn, &actor).await?;
-    let before = PhaseView::of(current, 0, today_in(tz, now));
+    let before = phase_view(&txn, current, tz, now).await?;
     repo::delete_phase(&txn, before.id).await?;
     record(
         &txn,
