@@ -70,7 +70,8 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
     let township = townships::create(&txn, DEMO_TOWNSHIP).await?;
     let mut logins = Vec::new();
     let admin = new_user("潘建伟", "13800000000", Role::TownshipAdmin, None);
-    users::create(&txn, township.id, admin, Some(hash.clone())).await?;
+    let admin = users::create(&txn, township.id, admin, Some(hash.clone())).await?;
+    demo_campaign(&txn, &township, admin.id).await?;
     logins.push(DemoLogin {
         role: Role::TownshipAdmin,
         name: "潘建伟".into(),
@@ -164,6 +165,60 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
     }
     txn.commit().await?;
     Ok(logins)
+}
+
+/// The demo's campaign: a year from a month ago in three phases, the
+/// second of today. Every phase takes every kind, so the campaign never
+/// refuses what the demo township would take without it; its start is
+/// marked announced, as it started a week before the demo existed.
+async fn demo_campaign(
+    txn: &DatabaseTransaction,
+    township: &township::Model,
+    admin_id: Uuid,
+) -> anyhow::Result<()> {
+    use crate::campaigns::dto::{CampaignPlan, PhasePlan};
+    use crate::domain::campaign::{Admission, Days, KindDeadlines, SubmissionKind};
+    let now = crate::db::now();
+    let tz = crate::domain::buckets::zone(&township.timezone);
+    let today = crate::domain::buckets::local_date(now, tz);
+    let days = |from: i64, to: i64| Days {
+        starts_on: today + chrono::Duration::days(from),
+        ends_on: today + chrono::Duration::days(to),
+    };
+    let admin = Actor {
+        user_id: admin_id,
+        township_id: township.id,
+        branch_id: None,
+        role: Role::TownshipAdmin,
+        request_id: None,
+    };
+    let phase = |name: &str, from, to| PhasePlan {
+        name: name.into(),
+        description: String::new(),
+        days: days(from, to),
+        admission: Admission {
+            open_kinds: SubmissionKind::ALL.to_vec(),
+            deadlines: KindDeadlines::default(),
+        },
+    };
+    let plan = CampaignPlan {
+        name: "创先争优活动".into(),
+        description: "深入开展创建先进基层党组织、争当优秀共产党员活动".into(),
+        days: days(-30, 334),
+        phases: vec![
+            phase("动员部署", -30, -8),
+            phase("组织实施", -7, 299),
+            phase("总结完善", 300, 334),
+        ],
+    };
+    let made = crate::campaigns::repo::insert_campaign(txn, &admin, &plan, now).await?;
+    for phase in &plan.phases {
+        let stored = crate::campaigns::repo::insert_phase(txn, &made, phase, tz, now).await?;
+        if stored.starts_at <= now {
+            crate::campaigns::repo::claim_start_notice(txn, &stored, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Households of each village branch that get a visit in the demo.

@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::campaign::{Refusal, SubmissionKind};
 use crate::domain::{FieldError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,15 @@ pub enum ApiError {
     /// 409 `idempotency_key_reused`: the same `Idempotency-Key` with another body.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// 409 `submissions_closed`: the campaign's current phase takes no new
+    /// submissions of this kind (closed in it, or past its deadline);
+    /// `details` names `phase` with `closed_in_phase` or `deadline_passed`.
+    #[error("submissions closed: {kind:?} in {phase}")]
+    SubmissionsClosed {
+        kind: SubmissionKind,
+        phase: String,
+        refusal: Refusal,
+    },
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
@@ -89,6 +99,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::SubmissionsClosed { .. } => "submissions_closed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
@@ -117,6 +128,26 @@ impl ApiError {
                 "该 Idempotency-Key 已用于另一个请求".into(),
                 "this Idempotency-Key was used for a different request".into(),
             ),
+            ApiError::SubmissionsClosed {
+                kind,
+                phase,
+                refusal,
+            } => match refusal {
+                Refusal::Closed => (
+                    format!("当前阶段“{phase}”不接受新的{}", kind.label()),
+                    format!(
+                        "the current phase “{phase}” takes no new {}",
+                        kind.label_en()
+                    ),
+                ),
+                Refusal::DeadlinePassed(last) => (
+                    format!("当前阶段“{phase}”的{}已于 {last} 截止", kind.label()),
+                    format!(
+                        "{} closed on {last} in the current phase “{phase}”",
+                        kind.label_en()
+                    ),
+                ),
+            },
             ApiError::PayloadTooLarge { limit } => (
                 format!("请求体过大（上限 {} KiB）", limit / 1024),
                 format!("payload too large (limit {} KiB)", limit / 1024),
@@ -153,6 +184,15 @@ impl ApiError {
             ApiError::Conflict { field, reason, .. } => vec![ErrorDetail {
                 field: (*field).to_owned(),
                 code: (*reason).to_owned(),
+                message: self.message(en),
+            }],
+            ApiError::SubmissionsClosed { refusal, .. } => vec![ErrorDetail {
+                field: "phase".to_owned(),
+                code: match refusal {
+                    Refusal::Closed => "closed_in_phase",
+                    Refusal::DeadlinePassed(_) => "deadline_passed",
+                }
+                .to_owned(),
                 message: self.message(en),
             }],
             _ => Vec::new(),
@@ -231,7 +271,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
+            ApiError::Conflict { .. }
+            | ApiError::IdempotencyKeyReused
+            | ApiError::SubmissionsClosed { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

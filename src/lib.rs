@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod branches;
+pub mod campaigns;
 pub mod config;
 pub mod dashboard;
 pub mod db;

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
-    assignment, branch, household, mediation_follow_up, mediation_report, notification, pledge,
-    rectification, spot_check, spot_check_item, user, visit,
+    assignment, branch, campaign, campaign_phase, household, mediation_follow_up, mediation_report,
+    notification, pledge, rectification, spot_check, spot_check_item, user, visit,
 };
 use crate::error::ApiError;
 
@@ -53,6 +53,9 @@ pub enum Action {
     ReadRectification,
     /// Report what a branch did about a rectification: its secretaries.
     ReportRectification,
+    /// Define the township's campaigns and their phases (everyone in the
+    /// township reads them).
+    ManageCampaigns,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -89,6 +92,7 @@ pub fn permits(
         (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
+        (Role::Secretary, Action::ManageCampaigns) => false,
         (Role::Member, _) => false,
     }
 }
@@ -403,6 +407,8 @@ tenanted!(pledge, branch: Some(pledge::Column::BranchId));
 tenanted!(spot_check, branch: None);
 tenanted!(spot_check_item, branch: Some(spot_check_item::Column::BranchId));
 tenanted!(rectification, branch: Some(rectification::Column::BranchId));
+tenanted!(campaign, branch: None);
+tenanted!(campaign_phase, branch: None);
 
 #[cfg(test)]
 mod tests {
@@ -431,6 +437,7 @@ mod tests {
             Action::AssignRectification,
             Action::ReadRectification,
             Action::ReportRectification,
+            Action::ManageCampaigns,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {

@@ -1,6 +1,7 @@
 //! Plain types and rules of the campaign: no HTTP, no SQL.
 
 pub mod buckets;
+pub mod campaign;
 pub mod field_errors;
 pub mod location;
 pub mod mediation;

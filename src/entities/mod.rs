@@ -4,6 +4,8 @@ pub mod activation_code;
 pub mod assignment;
 pub mod audit_log;
 pub mod branch;
+pub mod campaign;
+pub mod campaign_phase;
 pub mod digest_run;
 pub mod household;
 pub mod idempotency_key;

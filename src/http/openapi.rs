@@ -25,6 +25,7 @@ use utoipa_actix_web::AppExt;
         (name = "pledges", description = "Public pledges (公开承诺): the pledge wall, review, progress (践诺) from evidence, fulfilment, leader comments (领导点评), ratings (群众评议)"),
         (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
         (name = "supervision", description = "The township's supervision (督导检查): spot checks drawing a reproducible sample of approved visits and mediation reports to verify, their per-branch figures, and rectifications (整改) assigned to branches with a deadline"),
+        (name = "campaigns", description = "The township's campaigns (创先争优活动) and their phases (动员部署, 组织实施, 总结完善 …): dates in the township's time zone, which submission kinds each phase takes and by when; the phase of today shows in `/me`, and stats take `phase_id`"),
         (name = "stats", description = "The township dashboard's figures, built for polling: every answer has an ETag, and `If-None-Match` answers 304 while nothing changed"),
         (name = "notifications", description = "The in-app inbox"),
         (name = "operations", description = "Health, readiness, metrics")

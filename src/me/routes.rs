@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Actor;
 use crate::branches::dto::BranchView;
+use crate::campaigns::dto::CurrentPhase;
 use crate::entities::{branch, user};
 use crate::error::{ApiError, ErrorBody};
 use crate::households::dto::{HouseholdView, MyHousehold};
@@ -29,9 +30,12 @@ pub struct Me {
     /// `null` for township admins.
     pub branch: Option<BranchView>,
     pub township: TownshipView,
+    /// The township's campaign phase of today (动员部署, 组织实施 …) with
+    /// the submission kinds it takes; `null` outside every phase.
+    pub current_phase: Option<CurrentPhase>,
 }
 
-/// Who am I: user, role, branch, township.
+/// Who am I: user, role, branch, township, and the campaign phase of today.
 #[utoipa::path(tag = "organisation", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me>, ApiError> {
@@ -50,13 +54,19 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me
         )),
         None => None,
     };
-    let township = crate::townships::repo::by_id(&state.db, actor.township_id)
-        .await?
-        .into();
+    let township = crate::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let current_phase = crate::campaigns::admission::current_phase(
+        &state.db,
+        actor.township_id,
+        crate::domain::buckets::zone(&township.timezone),
+        crate::db::now(),
+    )
+    .await?;
     Ok(web::Json(Me {
         user: UserView::full(found),
         branch,
-        township,
+        township: township.into(),
+        current_phase,
     }))
 }
 

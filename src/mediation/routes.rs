@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::domain::campaign::SubmissionKind;
 use crate::domain::mediation::{
     EscalationRefusal, EscalationStatus, MediationOutcome, RiskLevel, escalates_on_submission,
     follow_up_due, handle_escalation,
@@ -58,7 +59,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "township admins do not file reports", body = ErrorBody),
-        (status = 409, description = "`idempotency_key_reused`", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_reused`; `submissions_closed`: the campaign's current phase takes no new mediation reports (`closed_in_phase`, or `deadline_passed`) and the dispute did not occur while they were taken", body = ErrorBody),
         (status = 422, description = "a field is invalid: text length, parties, time window, agreement missing when resolved, households not in the branch, photos not the author's", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -81,6 +82,14 @@ pub async fn create_report(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
+    crate::campaigns::admission::admit(
+        &txn,
+        actor.township_id,
+        SubmissionKind::MediationReport,
+        now,
+        Some(content.occurred_at),
+    )
+    .await?;
     let photos = check(&txn, &actor, &content).await?;
     let submitted = repo::Submitted {
         branch_id,

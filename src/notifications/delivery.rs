@@ -308,6 +308,14 @@ pub fn start(
                 Ok(n) => tracing::info!(rectifications = n, "overdue rectifications flagged"),
                 Err(err) => tracing::warn!(error = %err, "overdue rectification sweep failed"),
             }
+            match crate::campaigns::admission::sweep_started(&finder, crate::db::now()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    found.committed(n as u64);
+                    tracing::info!(phases = n, "campaign phase starts announced");
+                }
+                Err(err) => tracing::warn!(error = %err, "campaign phase sweep failed"),
+            }
             match super::digest::send_due(&finder, crate::db::now()).await {
                 Ok(0) => {}
                 Ok(n) => {

@@ -6,7 +6,8 @@
 //! pledge's owner; the daily digests to the members with overdue households
 //! and the secretaries with reviews waiting over a day; a rectification's
 //! report to the township admins, and its assignment, closing, reopening
-//! and lapse to the branch's secretaries.
+//! and lapse to the branch's secretaries; a campaign phase's start to
+//! everyone in the township.
 
 use std::collections::HashMap;
 
@@ -315,6 +316,7 @@ pub async fn messages_for<C: ConnectionTrait>(
             Ok(to_each(recipients, "待审核事项提醒", &body))
         }
         kind if kind.starts_with("rectification.") => rectification_messages(people, event).await,
+        "campaign.phase_started" => phase_started_messages(people, event).await,
         _ => Ok(Vec::new()),
     }
 }
@@ -538,6 +540,49 @@ async fn rectification_messages<C: ConnectionTrait>(
         .secretaries_of(event.township_id, told.branch_id)
         .await?;
     Ok(to_each(secretaries, title, &body))
+}
+
+/// What a phase's start carries.
+#[derive(Debug, Deserialize)]
+struct PhaseStarted {
+    #[serde(default)]
+    campaign_name: String,
+    #[serde(default)]
+    name: String,
+    starts_on: chrono::NaiveDate,
+    ends_on: chrono::NaiveDate,
+    #[serde(default)]
+    open_kinds: Vec<crate::domain::campaign::SubmissionKind>,
+}
+
+/// A campaign phase has started: everyone active in the township is told,
+/// with what the phase takes.
+async fn phase_started_messages<C: ConnectionTrait>(
+    people: &mut People<'_, C>,
+    event: &outbox_event::Model,
+) -> Result<Vec<Message>, ApiError> {
+    let Ok(told) = serde_json::from_value::<PhaseStarted>(event.payload.clone()) else {
+        return Ok(Vec::new());
+    };
+    let taken: Vec<&str> = told.open_kinds.iter().map(|k| k.label()).collect();
+    let taken = if taken.is_empty() {
+        "本阶段暂停提交走访记录、矛盾纠纷调解记录和承诺".to_owned()
+    } else {
+        format!("本阶段接受{}", taken.join("、"))
+    };
+    let body = format!(
+        "{}进入“{}”阶段（{} 至 {}），{taken}",
+        told.campaign_name, told.name, told.starts_on, told.ends_on
+    );
+    let everyone: Vec<Uuid> = user::Entity::find()
+        .filter(user::Column::TownshipId.eq(event.township_id))
+        .filter(user::Column::Active.eq(true))
+        .all(people.db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    Ok(to_each(everyone, "活动进入新阶段", &body))
 }
 
 /// "2026年12月31日": the day of `at` in the township's time zone.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::domain::campaign::SubmissionKind;
 use crate::domain::text::{self, COMMENT_MAX, SUMMARY_MAX};
 use crate::domain::{FieldErrors, PledgeScope, PledgeStatus, ReviewDecision};
 use crate::entities::pledge;
@@ -48,7 +49,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "members make no branch pledges; township admins no member pledges", body = ErrorBody),
-        (status = 409, description = "`idempotency_key_reused`", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_reused`; `submissions_closed`: the campaign's current phase takes no new pledges (`closed_in_phase`, or `deadline_passed`)", body = ErrorBody),
         (status = 422, description = "a field is invalid: year, text lengths, targets, period, branch", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -77,6 +78,8 @@ pub async fn create_pledge(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
+    crate::campaigns::admission::admit(&txn, actor.township_id, SubmissionKind::Pledge, now, None)
+        .await?;
     let branch_id = match (scope, body.value.branch_id) {
         (PledgeScope::Branch, Some(named)) => {
             crate::branches::repo::named_in_body(&txn, &actor, named)

@@ -21,6 +21,9 @@ pub struct StatsFilter {
     pub from: Option<DateTime<Utc>>,
     /// Count before this time (default: now).
     pub to: Option<DateTime<Utc>>,
+    /// A campaign phase of the township: count over its days, as `from` and
+    /// `to` would (not to be sent with them). Unknown or of another township: 404.
+    pub phase_id: Option<Uuid>,
 }
 
 /// Figures that add up across branches; rates are derived from them.
@@ -265,6 +268,9 @@ pub struct BranchesQuery {
     /// Default `worst`.
     #[param(inline)]
     pub sort: Option<BranchOrder>,
+    /// A campaign phase of the township: count over its days, as `from` and
+    /// `to` would (not to be sent with them). Unknown or of another township: 404.
+    pub phase_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -291,6 +297,9 @@ pub struct TimeseriesQuery {
     /// Default: now.
     pub to: Option<DateTime<Utc>>,
     pub branch_id: Option<Uuid>,
+    /// A campaign phase of the township: count over its days, as `from` and
+    /// `to` would (not to be sent with them). Unknown or of another township: 404.
+    pub phase_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -316,6 +325,9 @@ pub struct MembersQuery {
     /// Visits counted from this time (default: all time).
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// A campaign phase of the township: count over its days, as `from` and
+    /// `to` would (not to be sent with them). Unknown or of another township: 404.
+    pub phase_id: Option<Uuid>,
 }
 
 /// A member's visiting, for spotting who lags.

@@ -65,7 +65,8 @@ const MEMBER_HEADERS: &[&str] = &[
                 description = "attachment; filename=\"branch-stats-YYYY-MM-DD.xlsx\"; filename*=UTF-8''支部统计-YYYY-MM-DD.xlsx"))),
         (status = 401, body = ErrorBody),
         (status = 403, description = "township admins only", body = ErrorBody),
-        (status = 422, description = "an unknown `format`, or `to` before `from`", body = ErrorBody),
+        (status = 404, description = "`phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "an unknown `format`, or `to` before `from`; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -118,8 +119,8 @@ pub async fn export_branches(
                 description = "attachment; filename=\"member-stats-YYYY-MM-DD.xlsx\"; filename*=UTF-8''党员走访[-支部]-YYYY-MM-DD.xlsx"))),
         (status = 401, body = ErrorBody),
         (status = 403, description = "members see no statistics", body = ErrorBody),
-        (status = 404, description = "a branch out of reach", body = ErrorBody),
-        (status = 422, description = "an unknown `format`, or `to` before `from`", body = ErrorBody),
+        (status = 404, description = "a branch out of reach, or `phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "an unknown `format`, or `to` before `from`; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -132,7 +133,15 @@ pub async fn export_members(
 ) -> Result<HttpResponse, ApiError> {
     format.0.check()?;
     let query = query.0;
-    let scope = scope_for(&state.db, &actor, query.branch_id, query.from, query.to).await?;
+    let (from, to) = crate::campaigns::admission::period(
+        &state.db,
+        &actor,
+        query.phase_id,
+        query.from,
+        query.to,
+    )
+    .await?;
+    let scope = scope_for(&state.db, &actor, query.branch_id, from, to).await?;
     let now = crate::db::now();
     let rows = member_rows(&state.db, &scope, now).await?;
     let branches = branch_names(&state, &actor).await?;

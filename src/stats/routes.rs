@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, Scope};
 use crate::auth::{Action, Actor};
+use crate::campaigns::admission::period;
 use crate::domain::FieldErrors;
 use crate::domain::buckets::{self, Bucket, MAX_BUCKETS};
 use crate::entities::branch;
@@ -53,8 +54,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 304, description = "nothing changed since the answer with this ETag"),
         (status = 401, body = ErrorBody),
         (status = 403, description = "members see no statistics", body = ErrorBody),
-        (status = 404, description = "a branch out of reach", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 404, description = "a branch out of reach, or `phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "`to` before `from`; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -65,7 +66,9 @@ pub async fn overview(
     req: HttpRequest,
     filter: Query<StatsFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.0;
+    let mut filter = filter.0;
+    (filter.from, filter.to) =
+        period(&state.db, &actor, filter.phase_id, filter.from, filter.to).await?;
     let scope = scope_for(&state.db, &actor, filter.branch_id, filter.from, filter.to).await?;
     let now = crate::db::now();
     let tag = etag(&state, &actor, &req, now).await?;
@@ -92,7 +95,8 @@ pub async fn overview(
         (status = 304, description = "nothing changed"),
         (status = 401, body = ErrorBody),
         (status = 403, description = "township admins only", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 404, description = "`phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "`to` before `from`; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -128,7 +132,8 @@ pub(super) async fn branch_table_scope(
     query: &BranchesQuery,
 ) -> Result<Scope, ApiError> {
     actor.may(Action::ReadStats, None)?;
-    scope_for(db, actor, None, query.from, query.to).await
+    let (from, to) = period(db, actor, query.phase_id, query.from, query.to).await?;
+    scope_for(db, actor, None, from, to).await
 }
 
 /// Every branch within the actor's reach with its figures in `scope`, in
@@ -144,6 +149,7 @@ pub(super) async fn branch_rows(
         branch_id: None,
         from: scope.from,
         to: scope.to,
+        phase_id: None,
     };
     let mut figures = repo::figures_by_branch(db, scope).await?;
     let mut rows: Vec<BranchRow> = actor
@@ -198,8 +204,8 @@ fn sort_branches(rows: &mut [BranchRow], order: BranchOrder) {
         (status = 304, description = "nothing changed"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 422, description = "`to` before `from`, or more than 400 buckets", body = ErrorBody),
+        (status = 404, description = "a branch out of reach, or `phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "`to` before `from`, or more than 400 buckets; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -216,8 +222,10 @@ pub async fn timeseries(
     let now = crate::db::now();
     let township = crate::townships::repo::by_id(&state.db, actor.township_id).await?;
     let tz = buckets::zone(&township.timezone);
-    let to = query.to.unwrap_or(now);
-    let from = query.from.unwrap_or_else(|| {
+    let (asked_from, asked_to) =
+        period(&state.db, &actor, query.phase_id, query.from, query.to).await?;
+    let to = asked_to.unwrap_or(now);
+    let from = asked_from.unwrap_or_else(|| {
         let last = bucket.start_of(buckets::local_date(to, tz));
         let first = bucket.back(last, bucket.default_count() - 1);
         buckets::midnight(first, tz).with_timezone(&Utc)
@@ -264,8 +272,8 @@ pub async fn timeseries(
         (status = 304, description = "nothing changed"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 404, description = "a branch out of reach, or `phase_id` not a phase of the township", body = ErrorBody),
+        (status = 422, description = "`to` before `from`; `phase_id` with `from` or `to`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -277,7 +285,8 @@ pub async fn members(
     query: Query<MembersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
-    let scope = scope_for(&state.db, &actor, query.branch_id, query.from, query.to).await?;
+    let (from, to) = period(&state.db, &actor, query.phase_id, query.from, query.to).await?;
+    let scope = scope_for(&state.db, &actor, query.branch_id, from, to).await?;
     let now = crate::db::now();
     let tag = etag(&state, &actor, &req, now).await?;
     if crate::http::conditional::unchanged(&req, &tag) {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::domain::campaign::SubmissionKind;
 use crate::entities::visit;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Fingerprinted, Query};
@@ -41,7 +42,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "township admins do not submit visits", body = ErrorBody),
-        (status = 409, description = "`idempotency_key_reused`", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_reused`; `submissions_closed`: the campaign's current phase takes no new visits (`closed_in_phase`, or `deadline_passed`) and the visit was not made while they were taken", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, description = "a field is invalid: time window, coordinates, text length, household not in the branch, photos not the member's", body = ErrorBody),
     ),
@@ -64,6 +65,14 @@ pub async fn create_visit(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
+    crate::campaigns::admission::admit(
+        &txn,
+        actor.township_id,
+        SubmissionKind::Visit,
+        now,
+        Some(content.visited_at),
+    )
+    .await?;
     let checked = check(&state, &txn, &actor, &content, None, now).await?;
     let created = repo::insert(
         &txn,

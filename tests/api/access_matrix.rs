@@ -34,6 +34,11 @@ struct Subjects {
     spot_item: Uuid,
     /// An open rectification assigned to the target branch.
     rectification: Uuid,
+    /// A campaign of the target's township in a year of its own, its one
+    /// phase (January to March), and a later year free for another.
+    campaign: Uuid,
+    phase: Uuid,
+    free_year: i32,
 }
 
 /// One endpoint applied to a target branch and the submissions made there:
@@ -589,6 +594,76 @@ fn calls() -> Vec<Call> {
             admin: [409, 409, 404],
         },
         Call {
+            name: "GET /campaigns/{id}",
+            make: |_, s| {
+                (
+                    Method::GET,
+                    format!("/api/v1/campaigns/{}", s.campaign),
+                    None,
+                )
+            },
+            member: [200, 200, 404],
+            secretary: [200, 200, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /campaigns",
+            make: |_, s| {
+                let y = s.free_year;
+                let body = json!({ "name": "活动", "starts_on": format!("{y}-01-01"), "ends_on": format!("{y}-12-31") });
+                (Method::POST, "/api/v1/campaigns".into(), Some(body))
+            },
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [201, 201, 201],
+        },
+        Call {
+            name: "PATCH /campaigns/{id}",
+            make: |_, s| {
+                let path = format!("/api/v1/campaigns/{}", s.campaign);
+                (Method::PATCH, path, Some(json!({ "name": "改" })))
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /campaigns/{id}/phases",
+            make: |_, s| {
+                let path = format!("/api/v1/campaigns/{}/phases", s.campaign);
+                let y = s.free_year - FREE_YEARS;
+                let body = json!({ "name": "组织实施", "starts_on": format!("{y}-04-01"), "ends_on": format!("{y}-06-30") });
+                (Method::POST, path, Some(body))
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [201, 201, 404],
+        },
+        Call {
+            name: "PATCH /campaigns/{id}/phases/{phase_id}",
+            make: |_, s| {
+                let path = format!("/api/v1/campaigns/{}/phases/{}", s.campaign, s.phase);
+                (
+                    Method::PATCH,
+                    path,
+                    Some(json!({ "open_kinds": ["visit"] })),
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "GET /stats/overview?phase_id",
+            make: |_, s| {
+                let path = format!("/api/v1/stats/overview?phase_id={}", s.phase);
+                (Method::GET, path, None)
+            },
+            member: [403, 403, 404],
+            secretary: [200, 200, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
             name: "DELETE /households/{id}/assignees/{member_id}",
             make: |b, _| {
                 (
@@ -604,7 +679,85 @@ fn calls() -> Vec<Call> {
             secretary: [204, 404, 404],
             admin: [204, 204, 404],
         },
+        // Deletions last: the rows above use what they delete.
+        Call {
+            name: "DELETE /campaigns/{id}/phases/{phase_id}",
+            make: |_, s| {
+                let path = format!("/api/v1/campaigns/{}/phases/{}", s.campaign, s.phase);
+                (Method::DELETE, path, None)
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [204, 204, 404],
+        },
+        Call {
+            name: "DELETE /campaigns/{id}",
+            make: |_, s| {
+                (
+                    Method::DELETE,
+                    format!("/api/v1/campaigns/{}", s.campaign),
+                    None,
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [204, 204, 404],
+        },
     ]
+}
+
+/// How far after a subject campaign's year the free year lies.
+const FREE_YEARS: i32 = 40;
+
+/// The next year no subject campaign has taken (campaigns of a township
+/// may not overlap, and tests share this process).
+fn next_year() -> i32 {
+    static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(2031);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A campaign of the branch's township over `year`, with one phase from
+/// January to March taking everything; made through the repositories.
+async fn campaign_of(app: &TestApp, branch: &Branch, year: i32) -> (Uuid, Uuid) {
+    use xianfeng::campaigns::dto::{CampaignPlan, PhasePlan};
+    use xianfeng::domain::campaign::{Admission, Days, KindDeadlines, SubmissionKind};
+    let date = |m, d| chrono::NaiveDate::from_ymd_opt(year, m, d).unwrap();
+    let plan = CampaignPlan {
+        name: "创先争优活动".into(),
+        description: String::new(),
+        days: Days {
+            starts_on: date(1, 1),
+            ends_on: date(12, 31),
+        },
+        phases: Vec::new(),
+    };
+    let now = xianfeng::db::now();
+    let admin = admin_of(app, branch);
+    let made = xianfeng::campaigns::repo::insert_campaign(&app.db, &admin, &plan, now)
+        .await
+        .unwrap();
+    let phase = PhasePlan {
+        name: "动员部署".into(),
+        description: String::new(),
+        days: Days {
+            starts_on: date(1, 1),
+            ends_on: date(3, 31),
+        },
+        admission: Admission {
+            open_kinds: SubmissionKind::ALL.to_vec(),
+            deadlines: KindDeadlines::default(),
+        },
+    };
+    let phase = xianfeng::campaigns::repo::insert_phase(
+        &app.db,
+        &made,
+        &phase,
+        chrono_tz::Asia::Shanghai,
+        now,
+    )
+    .await
+    .unwrap();
+    (made.id, phase.id)
 }
 
 /// Pending submissions by the branch's second member, made through the repositories.
@@ -619,7 +772,12 @@ async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
     };
     let visit = pending_visit(app, branch, &actor).await;
     let (spot_check, spot_item) = spot_check_of(app, branch, visit).await;
+    let year = next_year();
+    let (campaign, phase) = campaign_of(app, branch, year).await;
     Subjects {
+        campaign,
+        phase,
+        free_year: year + FREE_YEARS,
         visit,
         report: pending_report(app, branch, &actor).await,
         pledge: pending_pledge(app, branch, &actor).await,

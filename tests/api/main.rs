@@ -4,6 +4,7 @@
 
 mod access_matrix;
 mod auth;
+mod campaigns;
 mod conventions;
 mod dashboard;
 mod helpers;
