@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod pledges;
 pub mod rectifications;
 pub mod reviews;
+pub mod sealed;
 pub mod spot_checks;
 pub mod startup;
 pub mod stats;

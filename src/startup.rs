@@ -33,6 +33,8 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub uploads: crate::uploads::storage::Storage,
     pub township_settings: crate::townships::SettingsCache,
+    /// Seals and opens ID numbers at rest.
+    pub id_numbers: crate::sealed::IdNumberCipher,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -55,12 +57,20 @@ impl Application {
         db: DatabaseConnection,
     ) -> anyhow::Result<Self> {
         settings.ensure_local_secret()?;
+        let id_numbers = crate::sealed::IdNumberCipher::new(&settings.id_number_key)
+            .ok_or_else(|| anyhow::anyhow!("ID_NUMBER_KEY: must be 32 bytes"))?;
+        let sealed = crate::sealed::seal_stored_id_numbers(&db, &id_numbers)
+            .await
+            .map_err(|e| anyhow::anyhow!("sealing stored ID numbers: {e:?}"))?;
+        if sealed > 0 {
+            tracing::info!(sealed, "ID numbers stored in plaintext are now sealed");
+        }
         let redis = match &settings.redis_url {
             Some(url) => Some(connect_redis(url).await?),
             None => None,
         };
         let listener = TcpListener::bind(settings.bind_addr)?;
-        Self::with_parts(settings, db, redis, listener)
+        Self::with_parts(settings, db, redis, listener, id_numbers)
     }
 
     fn with_parts(
@@ -68,6 +78,7 @@ impl Application {
         db: DatabaseConnection,
         redis: Option<ConnectionManager>,
         listener: TcpListener,
+        id_numbers: crate::sealed::IdNumberCipher,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let limiter = match &redis {
@@ -109,8 +120,10 @@ impl Application {
             pipeline,
             uploads,
             township_settings: Default::default(),
+            id_numbers,
         });
         let openapi = crate::http::openapi::document();
+        let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -128,6 +141,8 @@ impl Application {
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(middleware::wake_notifier))
                 .wrap(from_fn(middleware::localize_errors))
+                .wrap(middleware::cors(&cors_origins))
+                .wrap(from_fn(middleware::security_headers))
                 .wrap(from_fn(middleware::track))
                 .wrap(Compress::default())
         })
@@ -170,7 +185,8 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::stats::routes::configure)
             .configure(crate::spot_checks::routes::configure)
             .configure(crate::rectifications::routes::configure)
-            .configure(crate::notifications::routes::configure),
+            .configure(crate::notifications::routes::configure)
+            .configure(crate::audit::routes::configure),
     );
 }
 

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
-    assignment, branch, household, mediation_follow_up, mediation_report, notification, pledge,
-    rectification, spot_check, spot_check_item, user, visit,
+    assignment, audit_log, branch, household, mediation_follow_up, mediation_report, notification,
+    pledge, rectification, spot_check, spot_check_item, user, visit,
 };
 use crate::error::ApiError;
 
@@ -53,6 +53,8 @@ pub enum Action {
     ReadRectification,
     /// Report what a branch did about a rectification: its secretaries.
     ReportRectification,
+    /// Read the township's audit log: its admins only.
+    ReadAudit,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -88,7 +90,10 @@ pub fn permits(
         (Role::Secretary, Action::LeaderComment) => false,
         (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
-        (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
+        (
+            Role::Secretary,
+            Action::ManageBranches | Action::HandleEscalation | Action::ReadAudit,
+        ) => false,
         (Role::Member, _) => false,
     }
 }
@@ -403,6 +408,8 @@ tenanted!(pledge, branch: Some(pledge::Column::BranchId));
 tenanted!(spot_check, branch: None);
 tenanted!(spot_check_item, branch: Some(spot_check_item::Column::BranchId));
 tenanted!(rectification, branch: Some(rectification::Column::BranchId));
+// The township's own log; only its admins read it (`Action::ReadAudit`).
+tenanted!(audit_log, branch: None);
 
 #[cfg(test)]
 mod tests {
@@ -431,6 +438,7 @@ mod tests {
             Action::AssignRectification,
             Action::ReadRectification,
             Action::ReportRectification,
+            Action::ReadAudit,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {

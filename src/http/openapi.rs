@@ -27,7 +27,7 @@ use utoipa_actix_web::AppExt;
         (name = "supervision", description = "The township's supervision (督导检查): spot checks drawing a reproducible sample of approved visits and mediation reports to verify, their per-branch figures, and rectifications (整改) assigned to branches with a deadline"),
         (name = "stats", description = "The township dashboard's figures, built for polling: every answer has an ETag, and `If-None-Match` answers 304 while nothing changed"),
         (name = "notifications", description = "The in-app inbox"),
-        (name = "operations", description = "Health, readiness, metrics")
+        (name = "operations", description = "Health, readiness, metrics, the audit log")
     )
 )]
 struct ApiDoc;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_matrix;
+mod audit;
 mod auth;
 mod conventions;
 mod dashboard;
@@ -12,7 +13,9 @@ mod mediation;
 mod notifications;
 mod operations;
 mod organisation;
+mod personal_data;
 mod pledges;
+mod security;
 mod stats;
 mod stats_export;
 mod supervision;
