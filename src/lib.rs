@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod branches;
 pub mod config;
 pub mod dashboard;
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod outbox;
 pub mod pledges;
 pub mod rectifications;
+pub mod retention;
 pub mod reviews;
 pub mod sealed;
 pub mod spot_checks;

@@ -109,6 +109,7 @@ impl Application {
             pipeline.clone(),
         );
         crate::stats::rollup::spawn_folder(db.clone());
+        crate::retention::spawn_purger(db.clone(), settings.deleted_retention);
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),

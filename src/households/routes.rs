@@ -280,9 +280,11 @@ pub async fn unassign_member(
     let assignment = repo::find_assignment(&txn, found.id, member_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    crate::entities::assignment::Entity::delete_by_id(assignment.id)
-        .exec(&txn)
-        .await?;
+    crate::entities::assignment::end_where(
+        &txn,
+        sea_orm::Condition::all().add(crate::entities::assignment::Column::Id.eq(assignment.id)),
+    )
+    .await?;
     audit::record(
         &txn,
         &actor,

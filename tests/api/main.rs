@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod conventions;
 mod dashboard;
+mod data_safety;
 mod helpers;
 mod households;
 mod mediation;

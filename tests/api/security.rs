@@ -185,3 +185,42 @@ async fn without_configured_origins_only_same_origin_pages_can_read() {
     assert!(cross.headers().get("access-control-allow-origin").is_none());
     assert_eq!(sign_in.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn refresh_tokens_and_activation_codes_are_stored_only_as_hashes() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use xianfeng::entities::{activation_code, refresh_token};
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let signed_in = json_of(app.login(&branch.members[0].phone, PASSWORD).await).await;
+    let refresh = signed_in["refresh_token"].as_str().unwrap().to_owned();
+    let created = json_of(
+        app.post(
+            "/api/v1/users",
+            &branch.secretary,
+            serde_json::json!({ "name": "新党员", "phone": unique_phone(), "role": "member" }),
+        )
+        .await,
+    )
+    .await;
+    let code = created["activation_code"].as_str().unwrap().to_owned();
+    let user_id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+
+    let tokens = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(branch.members[0].id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let codes = activation_code::Entity::find()
+        .filter(activation_code::Column::UserId.eq(user_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+
+    assert_eq!(tokens.len(), 1);
+    assert_ne!(tokens[0].token_hash, refresh);
+    assert!(!tokens[0].token_hash.contains(&refresh));
+    assert_eq!(codes.len(), 1);
+    assert!(!codes[0].code_hash.contains(&code));
+    assert!(!codes[0].code_hash.contains(&code.to_lowercase()));
+}
