@@ -6,7 +6,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    Select,
+};
 
 use crate::entities::assignment;
 use crate::error::ApiError;
@@ -14,6 +18,25 @@ use crate::error::ApiError;
 /// How often each replica purges; a purge that finds nothing costs one
 /// indexed delete, and replicas purging at once delete nothing twice.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Assignments that have not ended: where every read of them starts.
+pub fn live_assignments() -> Select<assignment::Entity> {
+    assignment::Entity::find().filter(assignment::Column::DeletedAt.is_null())
+}
+
+/// Ends the assignments `condition` picks, keeping their rows until the purge.
+pub async fn end_assignments(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+) -> Result<u64, DbErr> {
+    let ended = assignment::Entity::update_many()
+        .col_expr(assignment::Column::DeletedAt, Expr::value(Utc::now()))
+        .filter(assignment::Column::DeletedAt.is_null())
+        .filter(condition)
+        .exec(db)
+        .await?;
+    Ok(ended.rows_affected)
+}
 
 /// Removes rows deleted longer than `retention` ago; answers how many.
 pub async fn purge(db: &impl ConnectionTrait, retention: Duration) -> Result<u64, ApiError> {

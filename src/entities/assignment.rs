@@ -11,7 +11,7 @@ pub struct Model {
     pub member_id: Uuid,
     pub created_at: DateTimeUtc,
     /// When the assignment ended; ended rows are invisible to every read
-    /// ([`live`]) and purged after the retention period.
+    /// (`retention::live_assignments`) and purged after the retention period.
     pub deleted_at: Option<DateTimeUtc>,
 }
 
@@ -19,22 +19,3 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-/// Assignments that have not ended: where every read starts.
-pub fn live() -> Select<Entity> {
-    Entity::find().filter(Column::DeletedAt.is_null())
-}
-
-/// Ends the assignments `condition` picks, keeping their rows until the purge.
-pub async fn end_where(
-    db: &impl ConnectionTrait,
-    condition: sea_orm::Condition,
-) -> Result<u64, DbErr> {
-    let ended = Entity::update_many()
-        .col_expr(Column::DeletedAt, Expr::value(chrono::Utc::now()))
-        .filter(Column::DeletedAt.is_null())
-        .filter(condition)
-        .exec(db)
-        .await?;
-    Ok(ended.rows_affected)
-}

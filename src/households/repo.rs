@@ -78,7 +78,7 @@ pub async fn assignees_of(
     if household_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let assignments = assignment::live()
+    let assignments = crate::retention::live_assignments()
         .filter(assignment::Column::HouseholdId.is_in(household_ids.iter().copied()))
         .all(db)
         .await?;
@@ -175,7 +175,7 @@ pub async fn drop_assignments(
     db: &impl ConnectionTrait,
     household_id: Uuid,
 ) -> Result<(), ApiError> {
-    assignment::end_where(
+    crate::retention::end_assignments(
         db,
         sea_orm::Condition::all().add(assignment::Column::HouseholdId.eq(household_id)),
     )
@@ -188,7 +188,7 @@ pub async fn find_assignment(
     household_id: Uuid,
     member_id: Uuid,
 ) -> Result<Option<assignment::Model>, ApiError> {
-    Ok(assignment::live()
+    Ok(crate::retention::live_assignments()
         .filter(assignment::Column::HouseholdId.eq(household_id))
         .filter(assignment::Column::MemberId.eq(member_id))
         .one(db)

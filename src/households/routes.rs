@@ -280,7 +280,7 @@ pub async fn unassign_member(
     let assignment = repo::find_assignment(&txn, found.id, member_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    crate::entities::assignment::end_where(
+    crate::retention::end_assignments(
         &txn,
         sea_orm::Condition::all().add(crate::entities::assignment::Column::Id.eq(assignment.id)),
     )

@@ -114,7 +114,7 @@ pub async fn update(
 
 /// Removes a member's household assignments (when they leave the branch or are deactivated).
 pub async fn drop_assignments(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    assignment::end_where(
+    crate::retention::end_assignments(
         db,
         sea_orm::Condition::all().add(assignment::Column::MemberId.eq(user_id)),
     )

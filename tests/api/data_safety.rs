@@ -203,7 +203,10 @@ async fn purge_removes_deleted_rows_only_after_the_retention_period() {
     )
     .await;
     let retention = Duration::from_secs(90 * 24 * 3600);
-    let live_before = assignment::live().count(&app.db).await.unwrap();
+    let live_before = xianfeng::retention::live_assignments()
+        .count(&app.db)
+        .await
+        .unwrap();
 
     let too_soon = xianfeng::retention::purge(&app.db, retention)
         .await
@@ -232,7 +235,10 @@ async fn purge_removes_deleted_rows_only_after_the_retention_period() {
         0
     );
     assert_eq!(
-        assignment::live().count(&app.db).await.unwrap(),
+        xianfeng::retention::live_assignments()
+            .count(&app.db)
+            .await
+            .unwrap(),
         live_before
     );
     assert!(live_before > 0);
