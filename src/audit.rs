@@ -1,14 +1,25 @@
-//! The audit log: who changed what, from what to what, and in which request.
-//! Written inside the transaction of the change it records.
+//! The audit log: who changed what, from what to what, and in which request
+//! (written inside the transaction of the change it records), and who was
+//! shown personal data whole (`*.viewed`). Township admins read it through
+//! `GET /api/v1/audit`.
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+pub mod routes;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::entities::audit_log;
 use crate::error::ApiError;
+use crate::http::pagination::Page;
+
+/// What a read of personal data is recorded as.
+pub const HOUSEHOLD_VIEWED: &str = "household.viewed";
+pub const USER_ID_NUMBER_VIEWED: &str = "user.id_number_viewed";
 
 /// Records `action` (e.g. `household.updated`) by `actor` on a subject.
 pub async fn record(
@@ -35,6 +46,109 @@ pub async fn record(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Records that `actor` was shown the personal data of a subject whole
+/// (a household's details, a user's ID number). Nothing before or after:
+/// the row says who saw what and when, not the data itself.
+pub async fn record_read(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    subject_kind: &str,
+    subject_id: Uuid,
+) -> Result<(), ApiError> {
+    record(db, actor, action, subject_kind, subject_id, None, None).await
+}
+
+/// The filters of `GET /audit`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Entries by this user.
+    pub actor_id: Option<Uuid>,
+    /// Entries about this kind of subject, e.g. `household`, `visit`, `user`.
+    pub subject_kind: Option<String>,
+    /// Entries about this one subject.
+    pub subject_id: Option<Uuid>,
+    /// Entries of this action, e.g. `household.updated`, `household.viewed`.
+    pub action: Option<String>,
+    /// Entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    /// `null` for changes made by the system (e.g. a scheduled job).
+    pub actor_id: Option<Uuid>,
+    #[schema(example = "household.updated")]
+    pub action: String,
+    #[schema(example = "household")]
+    pub subject_kind: String,
+    pub subject_id: Uuid,
+    /// The subject before the change (personal data masked); `null` for
+    /// creations and reads.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    /// The subject after the change (personal data masked); `null` for reads.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+    /// The `X-Request-Id` of the request that made the change.
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(row: audit_log::Model) -> Self {
+        AuditEntry {
+            id: row.id,
+            actor_id: row.actor_id,
+            action: row.action,
+            subject_kind: row.subject_kind,
+            subject_id: row.subject_id,
+            before: row.before,
+            after: row.after,
+            request_id: row.request_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The caller's township's entries matching `filter`, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: &AuditFilter,
+    page: Page,
+) -> Result<(Vec<audit_log::Model>, Option<String>), ApiError> {
+    let mut query = actor.scoped::<audit_log::Entity>();
+    if let Some(actor_id) = filter.actor_id {
+        query = query.filter(audit_log::Column::ActorId.eq(actor_id));
+    }
+    if let Some(kind) = filter.subject_kind.as_deref().filter(|k| !k.is_empty()) {
+        query = query.filter(audit_log::Column::SubjectKind.eq(kind));
+    }
+    if let Some(subject_id) = filter.subject_id {
+        query = query.filter(audit_log::Column::SubjectId.eq(subject_id));
+    }
+    if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+        query = query.filter(audit_log::Column::Action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::Column::CreatedAt.lt(to));
+    }
+    let rows = page
+        .apply_newest_first(query, audit_log::Column::Id)
+        .all(db)
+        .await?;
+    Ok(page.finish(rows, |row| row.id))
 }
 
 /// A subject's state as the audit log keeps it.

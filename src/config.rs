@@ -36,6 +36,18 @@ pub struct Settings {
     pub upload_store: UploadStore,
     /// Largest database pool of this replica (`DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
+    /// Key of the ID numbers kept encrypted at rest (`ID_NUMBER_KEY`); empty
+    /// until [`Settings::ensure_local_secret`] fills it on SQLite.
+    pub id_number_key: Vec<u8>,
+    /// Web origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`);
+    /// empty: same-origin only.
+    pub cors_allowed_origins: Vec<String>,
+    /// `Strict-Transport-Security` max-age when served over HTTPS
+    /// (`HSTS_MAX_AGE_SECS`); `None`: no HSTS header.
+    pub hsts_max_age: Option<u64>,
+    /// How long deleted rows are kept before they are purged
+    /// (`DELETED_RETENTION_DAYS`).
+    pub deleted_retention: Duration,
 }
 
 /// Everything but the signing key, which must never reach a log.
@@ -47,6 +59,8 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact))
             .field("jwt_secret", &"[redacted]")
+            .field("id_number_key", &"[redacted]")
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("wechat", &self.wechat.as_ref().map(|w| &w.appid))
             .field("upload_store", &self.upload_store)
             .finish_non_exhaustive()
@@ -146,6 +160,9 @@ fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 /// Shortest accepted `JWT_SECRET`, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// Length of `ID_NUMBER_KEY`: a 256-bit key, written as 64 hex digits.
+pub const ID_NUMBER_KEY_BYTES: usize = 32;
+
 impl Settings {
     /// Reads the process environment (after `.env`, if present).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -206,6 +223,31 @@ impl Settings {
             }
             None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
         };
+        let id_number_key = match lookup("ID_NUMBER_KEY") {
+            Some(key) => parse_key(&key).ok_or_else(|| {
+                bad(
+                    "ID_NUMBER_KEY",
+                    format!("must be {} hex digits", ID_NUMBER_KEY_BYTES * 2),
+                )
+            })?,
+            None if on_postgres => {
+                return Err(bad(
+                    "ID_NUMBER_KEY",
+                    "required when DATABASE_URL is PostgreSQL",
+                ));
+            }
+            None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
+        };
+        let cors_allowed_origins = match lookup("CORS_ALLOWED_ORIGINS") {
+            Some(list) => parse_origins(&list)?,
+            None => Vec::new(),
+        };
+        let hsts_max_age = match lookup("HSTS_MAX_AGE_SECS") {
+            Some(_) => Some(number(&lookup, "HSTS_MAX_AGE_SECS", 0u64)?),
+            None => None,
+        };
+        let deleted_retention =
+            Duration::from_secs(number(&lookup, "DELETED_RETENTION_DAYS", 90u64)? * 24 * 3600);
         let wechat = match (lookup("WECHAT_APPID"), lookup("WECHAT_SECRET")) {
             (Some(appid), Some(secret)) => Some(WechatSettings {
                 appid,
@@ -278,6 +320,10 @@ impl Settings {
                 n => n,
             };
         Ok(Settings {
+            id_number_key,
+            cors_allowed_origins,
+            hsts_max_age,
+            deleted_retention,
             database_max_connections,
             upload_store,
             trust_proxy_headers,
@@ -315,8 +361,10 @@ impl Settings {
         })
     }
 
-    /// On SQLite without `JWT_SECRET`: a random key, made once and kept in `DATA_DIR`.
+    /// On SQLite without `JWT_SECRET` or `ID_NUMBER_KEY`: random keys, made
+    /// once and kept in `DATA_DIR`.
     pub fn ensure_local_secret(&mut self) -> Result<(), ConfigError> {
+        self.ensure_id_number_key()?;
         if !self.jwt_secret.is_empty() {
             return Ok(());
         }
@@ -334,6 +382,31 @@ impl Settings {
         let encoded = hex::encode(secret).into_bytes();
         std::fs::write(&path, &encoded).map_err(io)?;
         self.jwt_secret = encoded;
+        Ok(())
+    }
+
+    /// The ID-number key from `DATA_DIR/id_number_key`, made there when missing.
+    /// Losing this file loses the ID numbers: back it up with the database.
+    fn ensure_id_number_key(&mut self) -> Result<(), ConfigError> {
+        if !self.id_number_key.is_empty() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("id_number_key");
+        let io = |e: std::io::Error| bad("DATA_DIR", format!("{}: {e}", path.display()));
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            self.id_number_key = parse_key(existing.trim()).ok_or_else(|| {
+                bad(
+                    "DATA_DIR",
+                    format!("{}: not a key of 64 hex digits", path.display()),
+                )
+            })?;
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        let mut key = [0u8; ID_NUMBER_KEY_BYTES];
+        rand::rng().fill_bytes(&mut key);
+        std::fs::write(&path, hex::encode(key)).map_err(io)?;
+        self.id_number_key = key.to_vec();
         Ok(())
     }
 
@@ -372,6 +445,37 @@ fn s3_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<S3Settings, C
         access_key_id: required("S3_ACCESS_KEY_ID")?,
         secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
     })
+}
+
+/// A 256-bit key written as hex.
+fn parse_key(value: &str) -> Option<Vec<u8>> {
+    hex::decode(value)
+        .ok()
+        .filter(|key| key.len() == ID_NUMBER_KEY_BYTES)
+}
+
+/// `CORS_ALLOWED_ORIGINS`: comma-separated `scheme://host[:port]`, nothing after.
+fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host)
+                    if !host.is_empty() && !host.contains(['/', '?', '#', '*', ' ', '@']) =>
+                {
+                    Ok(origin.to_ascii_lowercase())
+                }
+                _ => Err(bad(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("'{origin}' is not an origin like https://dashboard.example.cn"),
+                )),
+            }
+        })
+        .collect()
 }
 
 fn number<T: std::str::FromStr>(
@@ -536,6 +640,71 @@ mod tests {
         let mut vars = S3_VARS.to_vec();
         vars.push(("S3_ENDPOINT", "minio:9000"));
         assert_eq!(settings(&vars).unwrap_err().variable, "S3_ENDPOINT");
+    }
+
+    #[test]
+    fn postgres_without_id_number_key_is_refused() {
+        let err = settings(&[
+            ("DATABASE_URL", "postgres://u@localhost/db"),
+            ("JWT_SECRET", "a-secret-that-is-at-least-32-bytes-long"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "ID_NUMBER_KEY");
+    }
+
+    #[test]
+    fn id_number_key_must_be_64_hex_digits() {
+        for bad_key in ["short", &"zz".repeat(32), &"ab".repeat(31)] {
+            let err = settings(&[("ID_NUMBER_KEY", bad_key)]).unwrap_err();
+            assert_eq!(err.variable, "ID_NUMBER_KEY");
+        }
+        let good = settings(&[("ID_NUMBER_KEY", &"ab".repeat(32))]).unwrap();
+        assert_eq!(good.id_number_key, vec![0xab; 32]);
+    }
+
+    #[test]
+    fn sqlite_without_id_number_key_keeps_one_in_data_dir() {
+        let dir = std::env::temp_dir().join(format!("xianfeng-key-{}", uuid::Uuid::now_v7()));
+        let data_dir = dir.display().to_string();
+        let mut first = settings(&[("DATA_DIR", &data_dir)]).unwrap();
+        first.ensure_local_secret().unwrap();
+        let mut again = settings(&[("DATA_DIR", &data_dir)]).unwrap();
+        again.ensure_local_secret().unwrap();
+
+        assert_eq!(first.id_number_key.len(), ID_NUMBER_KEY_BYTES);
+        assert_eq!(first.id_number_key, again.id_number_key);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn cors_origins_default_to_none_and_bad_ones_are_named() {
+        assert!(settings(&[]).unwrap().cors_allowed_origins.is_empty());
+        let allowed = settings(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://Dash.example.cn, http://127.0.0.1:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            allowed.cors_allowed_origins,
+            ["https://dash.example.cn", "http://127.0.0.1:3000"]
+        );
+        for bad_origin in ["*", "dash.example.cn", "https://x.cn/path", "ftp://x.cn"] {
+            let err = settings(&[("CORS_ALLOWED_ORIGINS", bad_origin)]).unwrap_err();
+            assert_eq!(err.variable, "CORS_ALLOWED_ORIGINS", "{bad_origin}");
+        }
+    }
+
+    #[test]
+    fn hsts_only_when_configured() {
+        assert_eq!(settings(&[]).unwrap().hsts_max_age, None);
+        let tls = settings(&[("HSTS_MAX_AGE_SECS", "31536000")]).unwrap();
+        assert_eq!(tls.hsts_max_age, Some(31_536_000));
+        assert_eq!(
+            settings(&[("HSTS_MAX_AGE_SECS", "a year")])
+                .unwrap_err()
+                .variable,
+            "HSTS_MAX_AGE_SECS"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod branches;
 pub mod campaigns;
 pub mod config;
@@ -22,7 +23,9 @@ pub mod ops;
 pub mod outbox;
 pub mod pledges;
 pub mod rectifications;
+pub mod retention;
 pub mod reviews;
+pub mod sealed;
 pub mod spot_checks;
 pub mod startup;
 pub mod stats;

@@ -41,6 +41,14 @@ enum Command {
     /// Count the dashboard's figures afresh from the raw rows (after rows
     /// were restored or changed outside the server).
     RebuildStats,
+    /// Write a consistent copy of the SQLite database to PATH while the server
+    /// runs (on PostgreSQL: prints how to use pg_dump).
+    Backup { path: std::path::PathBuf },
+    /// Replace the SQLite database with the backup at PATH; stop the server first.
+    Restore { path: std::path::PathBuf },
+    /// Remove deleted rows kept longer than DELETED_RETENTION_DAYS now
+    /// (the server also does it hourly).
+    Purge,
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -112,6 +120,23 @@ async fn run() -> anyhow::Result<()> {
             let db = connect_migrated(&settings).await?;
             xianfeng::stats::rollup::rebuild(&db).await?;
             println!("dashboard figures recounted");
+        }
+        Command::Backup { path } => {
+            let db = xianfeng::db::connect(&settings).await?;
+            xianfeng::backup::backup(&settings, &db, &path).await?;
+            println!("backup written to {}", path.display());
+        }
+        Command::Restore { path } => {
+            xianfeng::backup::restore(&settings, &path).await?;
+            println!(
+                "restored from {}; start the server to apply any newer migrations",
+                path.display()
+            );
+        }
+        Command::Purge => {
+            let db = connect_migrated(&settings).await?;
+            let purged = xianfeng::retention::purge(&db, settings.deleted_retention).await?;
+            println!("{purged} deleted rows purged");
         }
         Command::Openapi => {}
     }

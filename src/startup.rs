@@ -34,6 +34,8 @@ pub struct AppState {
     pub uploads: crate::uploads::storage::Storage,
     pub township_settings: crate::townships::SettingsCache,
     pub change_versions: crate::stats::versions::ChangeVersions,
+    /// Seals and opens ID numbers at rest.
+    pub id_numbers: crate::sealed::IdNumberCipher,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -56,12 +58,20 @@ impl Application {
         db: DatabaseConnection,
     ) -> anyhow::Result<Self> {
         settings.ensure_local_secret()?;
+        let id_numbers = crate::sealed::IdNumberCipher::new(&settings.id_number_key)
+            .ok_or_else(|| anyhow::anyhow!("ID_NUMBER_KEY: must be 32 bytes"))?;
+        let sealed = crate::sealed::seal_stored_id_numbers(&db, &id_numbers)
+            .await
+            .map_err(|e| anyhow::anyhow!("sealing stored ID numbers: {e:?}"))?;
+        if sealed > 0 {
+            tracing::info!(sealed, "ID numbers stored in plaintext are now sealed");
+        }
         let redis = match &settings.redis_url {
             Some(url) => Some(connect_redis(url).await?),
             None => None,
         };
         let listener = TcpListener::bind(settings.bind_addr)?;
-        Self::with_parts(settings, db, redis, listener)
+        Self::with_parts(settings, db, redis, listener, id_numbers)
     }
 
     fn with_parts(
@@ -69,6 +79,7 @@ impl Application {
         db: DatabaseConnection,
         redis: Option<ConnectionManager>,
         listener: TcpListener,
+        id_numbers: crate::sealed::IdNumberCipher,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let limiter = match &redis {
@@ -99,6 +110,7 @@ impl Application {
             pipeline.clone(),
         );
         crate::stats::rollup::spawn_folder(db.clone());
+        crate::retention::spawn_purger(db.clone(), settings.deleted_retention);
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),
@@ -111,8 +123,10 @@ impl Application {
             uploads,
             township_settings: Default::default(),
             change_versions: Default::default(),
+            id_numbers,
         });
         let openapi = crate::http::openapi::document();
+        let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -130,6 +144,8 @@ impl Application {
                 .default_service(web::to(unmatched))
                 .wrap(from_fn(middleware::after_commit))
                 .wrap(from_fn(middleware::localize_errors))
+                .wrap(middleware::cors(&cors_origins))
+                .wrap(from_fn(middleware::security_headers))
                 .wrap(from_fn(middleware::track))
                 .wrap(Compress::default())
         })
@@ -173,7 +189,8 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::spot_checks::routes::configure)
             .configure(crate::rectifications::routes::configure)
             .configure(crate::campaigns::routes::configure)
-            .configure(crate::notifications::routes::configure),
+            .configure(crate::notifications::routes::configure)
+            .configure(crate::audit::routes::configure),
     );
 }
 

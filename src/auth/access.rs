@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
-    assignment, branch, campaign, campaign_phase, household, mediation_follow_up, mediation_report,
-    notification, pledge, rectification, spot_check, spot_check_item, user, visit,
+    assignment, audit_log, branch, campaign, campaign_phase, household, mediation_follow_up,
+    mediation_report, notification, pledge, rectification, spot_check, spot_check_item, user, visit,
 };
 use crate::error::ApiError;
 
@@ -56,6 +56,8 @@ pub enum Action {
     /// Define the township's campaigns and their phases (everyone in the
     /// township reads them).
     ManageCampaigns,
+    /// Read the township's audit log: its admins only.
+    ReadAudit,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -91,8 +93,13 @@ pub fn permits(
         (Role::Secretary, Action::LeaderComment) => false,
         (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
-        (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
-        (Role::Secretary, Action::ManageCampaigns) => false,
+        (
+            Role::Secretary,
+            Action::ManageBranches
+            | Action::HandleEscalation
+            | Action::ManageCampaigns
+            | Action::ReadAudit,
+        ) => false,
         (Role::Member, _) => false,
     }
 }
@@ -409,6 +416,8 @@ tenanted!(spot_check_item, branch: Some(spot_check_item::Column::BranchId));
 tenanted!(rectification, branch: Some(rectification::Column::BranchId));
 tenanted!(campaign, branch: None);
 tenanted!(campaign_phase, branch: None);
+// The township's own log; only its admins read it (`Action::ReadAudit`).
+tenanted!(audit_log, branch: None);
 
 #[cfg(test)]
 mod tests {
@@ -438,6 +447,7 @@ mod tests {
             Action::ReadRectification,
             Action::ReportRectification,
             Action::ManageCampaigns,
+            Action::ReadAudit,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {

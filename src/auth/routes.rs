@@ -338,7 +338,7 @@ async fn issue_session(
         refresh_token,
         token_type: "Bearer",
         expires_in: ttl,
-        user: UserView::full(user.clone()),
+        user: UserView::full(state.id_numbers.open_user(user.clone())?),
     })
 }
 

@@ -10,6 +10,9 @@ pub struct Model {
     pub household_id: Uuid,
     pub member_id: Uuid,
     pub created_at: DateTimeUtc,
+    /// When the assignment ended; ended rows are invisible to every read
+    /// (`retention::live_assignments`) and purged after the retention period.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

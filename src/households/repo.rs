@@ -53,6 +53,7 @@ pub async fn list(
                     .column(assignment::Column::HouseholdId)
                     .from(assignment::Entity)
                     .and_where(assignment::Column::MemberId.eq(member_id))
+                    .and_where(assignment::Column::DeletedAt.is_null())
                     .to_owned(),
             ),
         );
@@ -77,7 +78,7 @@ pub async fn assignees_of(
     if household_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let assignments = assignment::Entity::find()
+    let assignments = crate::retention::live_assignments()
         .filter(assignment::Column::HouseholdId.is_in(household_ids.iter().copied()))
         .all(db)
         .await?;
@@ -174,10 +175,11 @@ pub async fn drop_assignments(
     db: &impl ConnectionTrait,
     household_id: Uuid,
 ) -> Result<(), ApiError> {
-    assignment::Entity::delete_many()
-        .filter(assignment::Column::HouseholdId.eq(household_id))
-        .exec(db)
-        .await?;
+    crate::retention::end_assignments(
+        db,
+        sea_orm::Condition::all().add(assignment::Column::HouseholdId.eq(household_id)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -186,7 +188,7 @@ pub async fn find_assignment(
     household_id: Uuid,
     member_id: Uuid,
 ) -> Result<Option<assignment::Model>, ApiError> {
-    Ok(assignment::Entity::find()
+    Ok(crate::retention::live_assignments()
         .filter(assignment::Column::HouseholdId.eq(household_id))
         .filter(assignment::Column::MemberId.eq(member_id))
         .one(db)
@@ -205,6 +207,7 @@ pub async fn assign(
         household_id: Set(household.id),
         member_id: Set(member_id),
         created_at: Set(Utc::now()),
+        deleted_at: Set(None),
     }
     .insert(db)
     .await?)

@@ -52,9 +52,13 @@ pub async fn list_households(
         .into_iter()
         .map(|h| {
             let of_this = assignees.remove(&h.id).unwrap_or_default();
-            HouseholdView::new(h, of_this, false)
+            Ok(HouseholdView::new(
+                state.id_numbers.open_household(h)?,
+                of_this,
+                false,
+            ))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     Ok(web::Json(List { items, next_cursor }))
 }
 
@@ -74,11 +78,12 @@ pub async fn create_household(
     let body = body.into_inner();
     let branch_id = target_branch(&actor, body.branch_id)?;
     actor.may(Action::ManageHouseholds, Some(branch_id))?;
-    let fields = body.parse()?;
+    let mut fields = body.parse()?;
+    fields.id_number = state.id_numbers.seal_change(fields.id_number)?;
     let txn = crate::db::begin_write(&state.db).await?;
     crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
     let created = repo::create(&txn, actor.township_id, branch_id, fields).await?;
-    let view = HouseholdView::new(created, Vec::new(), true);
+    let view = HouseholdView::new(state.id_numbers.open_household(created)?, Vec::new(), true);
     audit::record(
         &txn,
         &actor,
@@ -109,7 +114,19 @@ pub async fn get_household(
     let found = actor
         .find_in_reach::<household::Entity>(&state.db, id.into_inner())
         .await?;
-    Ok(web::Json(view_for(&state.db, &actor, found).await?))
+    let found_branch = found.branch_id;
+    let view = view_for(&state, &state.db, &actor, found).await?;
+    if reveals(&actor, found_branch, &view.assignees) {
+        audit::record_read(
+            &state.db,
+            &actor,
+            audit::HOUSEHOLD_VIEWED,
+            "household",
+            view.id,
+        )
+        .await?;
+    }
+    Ok(web::Json(view))
 }
 
 /// Change a household. Moving it to another branch (admins) ends its assignments.
@@ -135,7 +152,8 @@ pub async fn update_household(
 ) -> Result<web::Json<HouseholdView>, ApiError> {
     let patch = body.into_inner();
     let move_to = patch.branch_id;
-    let fields = patch.parse()?;
+    let mut fields = patch.parse()?;
+    fields.id_number = state.id_numbers.seal_change(fields.id_number)?;
     let txn = crate::db::begin_write(&state.db).await?;
     let current = actor
         .find_in_reach::<household::Entity>(&txn, id.into_inner())
@@ -148,12 +166,12 @@ pub async fn update_household(
         repo::drop_assignments(&txn, current.id).await?;
     }
     let before = audit::snapshot(&masked(&HouseholdView::new(
-        current.clone(),
+        state.id_numbers.open_household(current.clone())?,
         Vec::new(),
         false,
     )));
     let updated = repo::update(&txn, current, moves, fields).await?;
-    let view = view_for(&txn, &actor, updated).await?;
+    let view = view_for(&state, &txn, &actor, updated).await?;
     audit::record(
         &txn,
         &actor,
@@ -230,7 +248,7 @@ pub async fn assign_member(
     } else {
         false
     };
-    let view = view_for(&txn, &actor, found).await?;
+    let view = view_for(&state, &txn, &actor, found).await?;
     txn.commit().await?;
     Ok(if created {
         HttpResponse::Created()
@@ -262,9 +280,11 @@ pub async fn unassign_member(
     let assignment = repo::find_assignment(&txn, found.id, member_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    crate::entities::assignment::Entity::delete_by_id(assignment.id)
-        .exec(&txn)
-        .await?;
+    crate::retention::end_assignments(
+        &txn,
+        sea_orm::Condition::all().add(crate::entities::assignment::Column::Id.eq(assignment.id)),
+    )
+    .await?;
     audit::record(
         &txn,
         &actor,
@@ -389,6 +409,13 @@ pub async fn import_households(
         return Err(ApiError::Validation(details));
     }
 
+    let placed = placed
+        .into_iter()
+        .map(|(branch_id, mut row)| {
+            row.fields.id_number = state.id_numbers.seal_change(row.fields.id_number)?;
+            Ok((branch_id, row))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     let (imported, skipped) = repo::insert_imported(&txn, &actor, placed).await?;
     txn.commit().await?;
     let english = prefers_english(req.headers().get(header::ACCEPT_LANGUAGE));
@@ -492,17 +519,24 @@ fn target_branch(actor: &Actor, requested: Option<Uuid>) -> Result<Uuid, ApiErro
 
 /// A household as `actor` may see it: whole for managers and assigned members.
 async fn view_for(
+    state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     found: household::Model,
 ) -> Result<HouseholdView, ApiError> {
+    let found = state.id_numbers.open_household(found)?;
     let assignees = repo::assignees_of(db, &[found.id])
         .await?
         .remove(&found.id)
         .unwrap_or_default();
-    let reveal = actor.manages(Some(found.branch_id))
-        || assignees.iter().any(|a| a.member_id == actor.user_id);
+    let reveal = reveals(actor, found.branch_id, &assignees);
     Ok(HouseholdView::new(found, assignees, reveal))
+}
+
+/// Whether `actor` sees a household's personal data whole: its managers and
+/// the members assigned to it.
+fn reveals(actor: &Actor, branch_id: Uuid, assignees: &[Assignee]) -> bool {
+    actor.manages(Some(branch_id)) || assignees.iter().any(|a| a.member_id == actor.user_id)
 }
 
 /// The audit log keeps personal data masked.

@@ -1,5 +1,5 @@
 //! Request-wide middleware: request ids and logs, metrics, waking the
-//! notifier, and error bodies in the caller's language.
+//! notifier, error bodies in the caller's language, security headers and CORS.
 
 use std::time::Instant;
 
@@ -85,6 +85,81 @@ pub async fn after_commit(
         }
     }
     Ok(res)
+}
+
+/// Headers every answer carries (OWASP API8, misconfiguration): no MIME
+/// sniffing, no framing, no referrer, and a content security policy. A
+/// response that set its own policy (the dashboard's pages) keeps it.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let policy = if req.path() == "/docs" || req.path().starts_with("/docs/") {
+        SWAGGER_UI_POLICY
+    } else {
+        API_POLICY
+    };
+    let hsts_max_age = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.settings.hsts_max_age);
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let headers = res.headers_mut();
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, policy),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if let Some(max_age) = hsts_max_age
+        && let Ok(value) = HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains"))
+    {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, value);
+    }
+    Ok(res)
+}
+
+/// JSON, photos and CSV need no scripts, styles or frames.
+pub const API_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Swagger UI: its own scripts and styles (it sets inline `style` attributes
+/// and draws icons as `data:` images), and calls to this server only.
+pub const SWAGGER_UI_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// CORS for the origins in `CORS_ALLOWED_ORIGINS` (the dashboard's, when it is
+/// served from another host); none by default, so only same-origin pages can
+/// read answers. Bearer tokens, not cookies, so no credentials mode.
+pub fn cors(allowed_origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_NONE_MATCH,
+            REQUEST_ID,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            REQUEST_ID,
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    for origin in allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Re-renders error bodies in English when the caller prefers it

@@ -28,7 +28,7 @@ use utoipa_actix_web::AppExt;
         (name = "campaigns", description = "The township's campaigns (创先争优活动) and their phases (动员部署, 组织实施, 总结完善 …): dates in the township's time zone, which submission kinds each phase takes and by when; the phase of today shows in `/me`, and stats take `phase_id`"),
         (name = "stats", description = "The township dashboard's figures, built for polling: every answer has an ETag, and `If-None-Match` answers 304 while nothing changed"),
         (name = "notifications", description = "The in-app inbox"),
-        (name = "operations", description = "Health, readiness, metrics")
+        (name = "operations", description = "Health, readiness, metrics, the audit log")
     )
 )]
 struct ApiDoc;

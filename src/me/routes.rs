@@ -63,7 +63,7 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me
     )
     .await?;
     Ok(web::Json(Me {
-        user: UserView::full(found),
+        user: UserView::full(state.id_numbers.open_user(found)?),
         branch,
         township: township.into(),
         current_phase,
@@ -93,15 +93,27 @@ pub async fn my_households(
     let items = rows
         .into_iter()
         .map(|h| {
+            let h = state.id_numbers.open_household(h)?;
             let of_this = assignees.remove(&h.id).unwrap_or_default();
             let last_visited_at = last_visits.get(&h.id).copied();
             let overdue = last_visited_at.is_none_or(|at| now - at > interval);
-            MyHousehold {
+            Ok(MyHousehold {
                 household: HouseholdView::new(h, of_this, true),
                 last_visited_at,
                 overdue,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    // The member is shown each household whole: each read is on record.
+    for item in &items {
+        crate::audit::record_read(
+            &state.db,
+            &actor,
+            crate::audit::HOUSEHOLD_VIEWED,
+            "household",
+            item.household.id,
+        )
+        .await?;
+    }
     Ok(web::Json(List { items, next_cursor }))
 }

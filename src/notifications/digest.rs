@@ -102,7 +102,7 @@ async fn overdue_households(
     township: &township::Model,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, ApiError> {
-    let assignments = assignment::Entity::find()
+    let assignments = crate::retention::live_assignments()
         .filter(assignment::Column::TownshipId.eq(township.id))
         .all(db)
         .await?;

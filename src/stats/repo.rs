@@ -402,6 +402,7 @@ pub async fn member_figures(
         .collect();
     let assigned: HashMap<Uuid, i64> = scope
         .rows::<assignment::Entity>(assignment::Column::TownshipId, assignment::Column::BranchId)
+        .filter(assignment::Column::DeletedAt.is_null())
         .select_only()
         .column(assignment::Column::MemberId)
         .column_as(Expr::cust("COUNT(*)"), "n")

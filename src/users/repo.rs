@@ -114,10 +114,11 @@ pub async fn update(
 
 /// Removes a member's household assignments (when they leave the branch or are deactivated).
 pub async fn drop_assignments(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    assignment::Entity::delete_many()
-        .filter(assignment::Column::MemberId.eq(user_id))
-        .exec(db)
-        .await?;
+    crate::retention::end_assignments(
+        db,
+        sea_orm::Condition::all().add(assignment::Column::MemberId.eq(user_id)),
+    )
+    .await?;
     Ok(())
 }
 

@@ -38,7 +38,10 @@ pub async fn list_users(
 ) -> Result<web::Json<List<UserView>>, ApiError> {
     let (rows, next_cursor) = repo::list(&state.db, &actor, &filter.0, page.0.parse()?).await?;
     Ok(web::Json(List {
-        items: rows.into_iter().map(UserView::masked).collect(),
+        items: rows
+            .into_iter()
+            .map(|row| state.id_numbers.open_user(row).map(UserView::masked))
+            .collect::<Result<_, _>>()?,
         next_cursor,
     }))
 }
@@ -64,6 +67,7 @@ pub async fn create_user(
     body: Json<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut new = body.into_inner().parse()?;
+    new.id_number = state.id_numbers.seal_opt(new.id_number)?;
     if new.role != Role::TownshipAdmin && new.branch_id.is_none() {
         new.branch_id = match actor.role {
             Role::Secretary => actor.branch_id,
@@ -96,6 +100,7 @@ pub async fn create_user(
         state.settings.activation_code_ttl,
     )
     .await?;
+    let created = state.id_numbers.open_user(created)?;
     let snapshot = audit::snapshot(&UserView::masked(created.clone()));
     let view = UserView::full(created);
     audit::record(
@@ -130,7 +135,18 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<UserView>, ApiError> {
     let found = user_in_reach(&state.db, &actor, id.into_inner()).await?;
+    let found = state.id_numbers.open_user(found)?;
     let reveal = found.id == actor.user_id || actor.manages(found.branch_id);
+    if reveal && found.id != actor.user_id && found.id_number.is_some() {
+        audit::record_read(
+            &state.db,
+            &actor,
+            audit::USER_ID_NUMBER_VIEWED,
+            "user",
+            found.id,
+        )
+        .await?;
+    }
     Ok(web::Json(UserView::new(found, reveal)))
 }
 
@@ -157,7 +173,7 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     body: Json<UserPatch>,
 ) -> Result<web::Json<UserView>, ApiError> {
-    let changes = body.into_inner().parse()?;
+    let mut changes = body.into_inner().parse()?;
     let current = user_in_reach(&state.db, &actor, id.into_inner()).await?;
     branch_fits_role(&current, &changes)?;
     let own = current.id == actor.user_id;
@@ -175,6 +191,8 @@ pub async fn update_user(
         None => None,
     };
 
+    changes.id_number = state.id_numbers.seal_change(changes.id_number)?;
+
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(branch_id) = changes.branch_id {
         crate::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
@@ -184,8 +202,11 @@ pub async fn update_user(
         .is_some_and(|b| Some(b) != current.branch_id)
         || changes.role == Some(Role::TownshipAdmin);
     let deactivated = changes.active == Some(false);
-    let before = audit::snapshot(&UserView::masked(current.clone()));
+    let before = audit::snapshot(&UserView::masked(
+        state.id_numbers.open_user(current.clone())?,
+    ));
     let updated = repo::update(&txn, current, changes, password_hash).await?;
+    let updated = state.id_numbers.open_user(updated)?;
     if leaves_branch || deactivated {
         repo::drop_assignments(&txn, updated.id).await?;
     }

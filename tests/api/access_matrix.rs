@@ -679,6 +679,29 @@ fn calls() -> Vec<Call> {
             secretary: [204, 404, 404],
             admin: [204, 204, 404],
         },
+        // The audit log is the township office's: its admins read their own
+        // township's (whose rows other townships never see: see
+        // `audit::audit_log_never_shows_another_townships_entries`).
+        Call {
+            name: "GET /audit",
+            make: |_, _| (Method::GET, "/api/v1/audit".into(), None),
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [200, 200, 200],
+        },
+        Call {
+            name: "GET /audit?subject_kind&subject_id",
+            make: |b, _| {
+                let path = format!(
+                    "/api/v1/audit?subject_kind=household&subject_id={}",
+                    b.households[0].id
+                );
+                (Method::GET, path, None)
+            },
+            member: [403, 403, 403],
+            secretary: [403, 403, 403],
+            admin: [200, 200, 200],
+        },
         // Deletions last: the rows above use what they delete.
         Call {
             name: "DELETE /campaigns/{id}/phases/{phase_id}",

@@ -19,6 +19,8 @@ use xianfeng::users::dto::NewUser;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+/// The key of ID numbers at rest in tests (64 hex digits).
+pub const ID_NUMBER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 pub struct TestApp {
     pub address: String,
@@ -69,6 +71,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("DATA_DIR", data_dir.display().to_string()),
         ("DATABASE_URL", database_url),
         ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("ID_NUMBER_KEY", ID_NUMBER_KEY.to_owned()),
         ("WORKERS", "2".to_owned()),
     ]);
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {

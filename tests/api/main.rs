@@ -3,17 +3,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_matrix;
+mod audit;
 mod auth;
 mod campaigns;
 mod conventions;
 mod dashboard;
+mod data_safety;
 mod helpers;
 mod households;
 mod mediation;
 mod notifications;
 mod operations;
 mod organisation;
+mod personal_data;
 mod pledges;
+mod security;
 mod stats;
 mod stats_export;
 mod supervision;

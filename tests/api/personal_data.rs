@@ -1,0 +1,147 @@
+//! ID numbers sealed at rest (ChaCha20-Poly1305 under `ID_NUMBER_KEY`), shown
+//! whole only to those who may see them.
+
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use xianfeng::entities::{household, user};
+use xianfeng::sealed::{IdNumberCipher, is_sealed, seal_stored_id_numbers};
+
+use crate::helpers::*;
+
+const ID: &str = "32010219800101123X";
+
+fn cipher() -> IdNumberCipher {
+    IdNumberCipher::new(&hex::decode(ID_NUMBER_KEY).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn id_numbers_written_through_the_api_are_sealed_at_rest() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+
+    let created = app
+        .post(
+            "/api/v1/households",
+            &branch.secretary,
+            json!({ "head_name": "钱有福", "address": "4组21号", "id_number": ID }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let household_id: uuid::Uuid = json_of(created).await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let member = app
+        .post(
+            "/api/v1/users",
+            &branch.secretary,
+            json!({ "name": "孙晓红", "phone": unique_phone(), "role": "member", "id_number": ID }),
+        )
+        .await;
+    assert_eq!(member.status(), StatusCode::CREATED);
+    let member_id: uuid::Uuid = json_of(member).await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let patched = app
+        .patch(
+            &format!("/api/v1/households/{}", branch.households[0].id),
+            &branch.secretary,
+            json!({ "id_number": ID }),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+
+    let stored = [
+        household::Entity::find_by_id(household_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id_number,
+        household::Entity::find_by_id(branch.households[0].id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id_number,
+        user::Entity::find_by_id(member_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id_number,
+    ];
+    for value in stored {
+        let value = value.unwrap();
+        assert!(is_sealed(&value), "{value}");
+        assert!(!value.contains("320102"), "{value}");
+        assert_eq!(cipher().open(&value).unwrap(), ID);
+    }
+    let by_secretary = json_of(
+        app.get(
+            &format!("/api/v1/households/{household_id}"),
+            &branch.secretary,
+        )
+        .await,
+    )
+    .await;
+    let by_colleague = json_of(
+        app.get(&format!("/api/v1/users/{member_id}"), &branch.members[0])
+            .await,
+    )
+    .await;
+    let listed = json_of(
+        app.get("/api/v1/households?limit=100", &branch.secretary)
+            .await,
+    )
+    .await;
+    assert_eq!(by_secretary["id_number"], ID);
+    assert_eq!(by_colleague["id_number"], "320***********123X");
+    let in_list = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == household_id.to_string())
+        .unwrap();
+    assert_eq!(in_list["id_number"], "320***********123X");
+}
+
+#[tokio::test]
+async fn plaintext_id_numbers_are_sealed_by_the_start_up_step() {
+    // The seeded users were written straight to the database, in plaintext,
+    // as rows from before sealing would be.
+    let app = spawn_app().await;
+    let subject = &app.world.a.branches[0].members[1];
+    let before = user::Entity::find_by_id(subject.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.id_number.as_deref(), Some("11010519491231002X"));
+
+    let sealed = seal_stored_id_numbers(&app.db, &cipher()).await.unwrap();
+    let again = seal_stored_id_numbers(&app.db, &cipher()).await.unwrap();
+
+    assert!(sealed >= 1, "{sealed}");
+    assert_eq!(again, 0);
+    let after = user::Entity::find_by_id(subject.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = after.id_number.unwrap();
+    assert!(is_sealed(&stored), "{stored}");
+    let shown = json_of(
+        app.get(
+            &format!("/api/v1/users/{}", subject.id),
+            &app.world.a.branches[0].secretary,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(shown["id_number"], "11010519491231002X");
+}
