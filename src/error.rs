@@ -223,11 +223,33 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+/// The database is not there, as opposed to a query it refused: no connection
+/// could be had, or the one in hand broke. A statement on a connection the
+/// server closes (PostgreSQL stopping: `57P01` and the rest of class 57P, or
+/// class `08`) fails as `Exec`/`Query` rather than `Conn`, so the cause is
+/// read too.
 fn is_connection_failure(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err,
-        sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)
-    )
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => return true,
+        sea_orm::DbErr::Exec(runtime) | sea_orm::DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let sea_orm::RuntimeErr::SqlxError(cause) = runtime else {
+        return false;
+    };
+    match cause.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// Unique-constraint violations are the client's conflict, not our failure.
@@ -308,3 +330,39 @@ impl ResponseError for ApiError {
 /// The English rendering of an error, kept beside the Chinese one for
 /// [`crate::http::middleware::localize_errors`].
 pub struct EnglishBody(pub ErrorBody);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+
+    use super::*;
+
+    fn exec(cause: sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(cause)))
+    }
+
+    #[test]
+    fn a_connection_broken_under_a_statement_is_unavailable() {
+        let broken = exec(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+
+        assert!(matches!(
+            ApiError::from(broken),
+            ApiError::Unavailable("database")
+        ));
+        assert!(matches!(
+            ApiError::from(exec(sqlx::Error::PoolTimedOut)),
+            ApiError::Unavailable("database")
+        ));
+    }
+
+    #[test]
+    fn a_refused_statement_stays_internal() {
+        let refused = exec(sqlx::Error::RowNotFound);
+
+        assert!(matches!(ApiError::from(refused), ApiError::Internal(_)));
+    }
+}

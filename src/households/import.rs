@@ -76,6 +76,12 @@ pub struct RowError {
     pub message: String,
 }
 
+/// The whole of reading an uploaded file: its bytes decoded ([`decode`]) and
+/// parsed ([`parse`]). Pure, so the parser can be fuzzed on raw bytes.
+pub fn read(bytes: &[u8]) -> Result<ParsedFile, FieldErrors> {
+    parse(&decode(bytes)?)
+}
+
 /// Turns the file's bytes into text: UTF-8 (BOM dropped) when valid, else GB18030.
 pub fn decode(bytes: &[u8]) -> Result<String, FieldErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -356,11 +356,10 @@ pub async fn import_households(
         actor.may(Action::ManageHouseholds, Some(branch_id))?;
     }
     let bytes = read_file(&req, payload).await?;
-    let text = import::decode(&bytes)?;
     let import::ParsedFile {
         rows,
         errors: row_errors,
-    } = import::parse(&text)?;
+    } = import::read(&bytes)?;
 
     let txn = crate::db::begin_write(&state.db).await?;
     let branches: Vec<branch::Model> = actor.scoped::<branch::Entity>().all(&txn).await?;

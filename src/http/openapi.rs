@@ -4,7 +4,10 @@
 
 use actix_web::App;
 use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -57,12 +60,137 @@ pub fn base() -> OpenApiDoc {
 
 /// The full document, as the server serves it at `/openapi.json`.
 pub fn document() -> OpenApiDoc {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(crate::startup::api_routes)
         .split_for_parts()
-        .1
+        .1;
+    ExtractorResponses.modify(&mut doc);
+    ResourceLinks.modify(&mut doc);
+    doc
+}
+
+/// The answers of the shared extractors, which every handler using them can
+/// give whatever its own `#[utoipa::path]` lists: the JSON body
+/// ([`crate::http::extract`]: 400 malformed, 413 past 64 KiB, 415 another
+/// content type, 422 a field of the wrong type), the query string (400 a bad
+/// cursor, 422 a bad value) and the path (404 a malformed id). Added only
+/// where the handler does not document the status itself.
+struct ExtractorResponses;
+
+impl Modify for ExtractorResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let has_json_body = operation.request_body.as_ref().is_some_and(|body| {
+                    matches!(body, RefOr::T(body) if body.content.contains_key("application/json"))
+                });
+                let has_in = |place: ParameterIn| {
+                    operation.parameters.iter().flatten().any(
+                        |parameter| matches!(parameter, RefOr::T(p) if p.parameter_in == place),
+                    )
+                };
+                let mut statuses: Vec<(&str, &str)> = Vec::new();
+                if has_json_body {
+                    statuses.extend([
+                        ("400", "the body is not JSON"),
+                        ("413", "the body is over 64 KiB"),
+                        ("415", "the body is not `application/json`"),
+                        ("422", "a field is missing or of the wrong type"),
+                    ]);
+                }
+                if has_in(ParameterIn::Query) {
+                    statuses.extend([
+                        ("400", "a malformed cursor"),
+                        ("422", "a query parameter is invalid"),
+                    ]);
+                }
+                if has_in(ParameterIn::Path) {
+                    statuses.push(("404", "not found, or not within the caller's reach"));
+                }
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .into()
+}
+
+/// Links from what creates or lists a resource to the operations on it
+/// (`POST /visits` → `GET /visits/{id}`, `GET /visits` → the first item's),
+/// so clients and schema-driven tests can follow ids from answer to request.
+struct ResourceLinks;
+
+impl Modify for ResourceLinks {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let paths = &mut openapi.paths.paths;
+        let collections: Vec<String> = paths.keys().filter(|p| !p.contains('{')).cloned().collect();
+        for collection in collections {
+            let prefix = format!("{collection}/{{id}}");
+            let mut targets: Vec<(String, String)> = paths
+                .iter_mut()
+                .filter(|(path, _)| {
+                    (**path == prefix || path.starts_with(&format!("{prefix}/")))
+                        && path.matches('{').count() == 1
+                })
+                .flat_map(|(_, item)| operations_mut(item))
+                .filter_map(|operation| operation.operation_id.clone())
+                .map(|id| (id.clone(), id))
+                .collect();
+            targets.sort();
+            if targets.is_empty() {
+                continue;
+            }
+            let Some(item) = paths.get_mut(&collection) else {
+                continue;
+            };
+            let sources = [
+                (item.post.as_mut(), "201", "$response.body#/id"),
+                (item.get.as_mut(), "200", "$response.body#/items/0/id"),
+            ];
+            for (operation, status, expression) in sources {
+                let Some(RefOr::T(response)) =
+                    operation.and_then(|o| o.responses.responses.get_mut(status))
+                else {
+                    continue;
+                };
+                for (name, operation_id) in &targets {
+                    let link = LinkBuilder::new()
+                        .operation_id(operation_id)
+                        .parameter("id", expression)
+                        .build();
+                    response.links.insert(name.clone(), RefOr::T(link));
+                }
+            }
+        }
+    }
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The document as committed in `openapi/openapi.json`.

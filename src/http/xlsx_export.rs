@@ -187,7 +187,17 @@ fn write_sheet(out: &mut Worksheet, sheet: &Sheet, styles: &Styles) -> Result<()
                     format!("{x:.1}").len() as f64
                 }
                 Cell::LocalTime(at) => {
-                    out.write_datetime_with_format(row, col, excel_time(*at)?, &styles.time)?;
+                    match excel_time(*at) {
+                        Ok(time) => {
+                            out.write_datetime_with_format(row, col, time, &styles.time)?;
+                        }
+                        // Excel has no dates before 1900 or after 9999; a
+                        // period asked for with one is shown as text.
+                        Err(XlsxError::DateTimeRangeError(_)) => {
+                            out.write_string(row, col, at.format("%Y-%m-%d %H:%M").to_string())?;
+                        }
+                        Err(other) => return Err(other),
+                    }
                     "yyyy-mm-dd hh:mm".len() as f64
                 }
                 Cell::Empty => 0.0,
@@ -289,6 +299,23 @@ mod tests {
             "attachment; filename=\"branch-stats.xlsx\"; \
              filename*=UTF-8''%E6%94%AF%E9%83%A8%E7%BB%9F%E8%AE%A1%202026.xlsx"
         );
+    }
+
+    #[test]
+    fn times_outside_excel_years_are_written_as_text() {
+        let at = |y| {
+            chrono::NaiveDate::from_ymd_opt(y, 2, 13)
+                .and_then(|d| d.and_hms_opt(16, 0, 36))
+                .map(Cell::LocalTime)
+                .unwrap_or(Cell::Empty)
+        };
+        let sheet = Sheet {
+            name: "期间",
+            headers: &["从"],
+            rows: vec![vec![at(13)], vec![at(2026)], vec![at(10_000)]],
+        };
+
+        assert!(workbook(&[sheet]).is_ok());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Health {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
+    /// `ok`; `degraded` (200) when Redis is down but the database is up;
+    /// `unavailable` (503) when the database is down.
     #[schema(example = "ok")]
     pub status: &'static str,
     /// `ok` or `down`.
@@ -35,7 +37,8 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The database (and Redis, when configured) can be reached.
+/// The database can be reached (503 if not); Redis, when configured, is
+/// reported beside it (`degraded` while it is down).
 #[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
@@ -60,13 +63,21 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             }
         }
     };
-    let ready = database == "ok" && redis != "down";
+    // Without Redis a replica still serves everything: submissions commit
+    // their notifications to the outbox, which is relayed once Redis is back,
+    // and login limits fall back to this process. So it stays in the load
+    // balancer, reporting `degraded`; only a lost database takes it out.
+    let status = match (database, redis) {
+        ("ok", "down") => "degraded",
+        ("ok", _) => "ok",
+        _ => "unavailable",
+    };
     let body = Readiness {
-        status: if ready { "ok" } else { "unavailable" },
+        status,
         database,
         redis,
     };
-    if ready {
+    if database == "ok" {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)
