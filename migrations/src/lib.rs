@@ -11,6 +11,7 @@ mod m20261128_000006_digests;
 mod m20261128_000007_wechat_consents;
 mod m20261128_000008_stats_rollups;
 mod m20261128_000009_supervision;
+mod m20261128_000011_assessments;
 
 pub use m20261128_000008_stats_rollups::recount as recount_stats;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_wechat_consents::Migration),
             Box::new(m20261128_000008_stats_rollups::Migration),
             Box::new(m20261128_000009_supervision::Migration),
+            Box::new(m20261128_000011_assessments::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
+    assessment, assessment_appeal, assessment_result, assessment_round, assessment_snapshot,
     assignment, branch, household, mediation_follow_up, mediation_report, notification, pledge,
     rectification, spot_check, spot_check_item, user, visit,
 };
@@ -53,6 +54,16 @@ pub enum Action {
     ReadRectification,
     /// Report what a branch did about a rectification: its secretaries.
     ReportRectification,
+    /// Set up the year's assessment (考核): schemes, the committee's
+    /// ratings, ballot rounds, computing, publishing, answering appeals,
+    /// confirming commendations.
+    ManageAssessment,
+    /// Cast a ballot (党员代表测评) for a branch: its own members and secretaries.
+    CastBallot,
+    /// Read a branch's assessment results and their explanation.
+    ReadAssessmentResult,
+    /// Object to a published result (申诉): the branch's secretaries.
+    FileAppeal,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -73,6 +84,10 @@ pub fn permits(
         (_, Action::RatePledge) => in_own_branch,
         // The township checks a branch's rectification; the branch reports it.
         (Role::TownshipAdmin, Action::ReportRectification) => false,
+        // A branch is marked by its own people; the office marks it apart.
+        (Role::TownshipAdmin, Action::CastBallot) => false,
+        (_, Action::CastBallot) => in_own_branch,
+        (Role::TownshipAdmin, Action::FileAppeal) => false,
         (Role::TownshipAdmin, _) => true,
         (
             Role::Secretary,
@@ -83,9 +98,11 @@ pub fn permits(
             | Action::ReadStats
             | Action::ReadSpotCheck
             | Action::ReadRectification
-            | Action::ReportRectification,
+            | Action::ReportRectification
+            | Action::ReadAssessmentResult
+            | Action::FileAppeal,
         ) => in_own_branch,
-        (Role::Secretary, Action::LeaderComment) => false,
+        (Role::Secretary, Action::LeaderComment | Action::ManageAssessment) => false,
         (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (Role::Secretary, Action::ManageBranches | Action::HandleEscalation) => false,
@@ -403,6 +420,11 @@ tenanted!(pledge, branch: Some(pledge::Column::BranchId));
 tenanted!(spot_check, branch: None);
 tenanted!(spot_check_item, branch: Some(spot_check_item::Column::BranchId));
 tenanted!(rectification, branch: Some(rectification::Column::BranchId));
+tenanted!(assessment, branch: None);
+tenanted!(assessment_round, branch: None);
+tenanted!(assessment_snapshot, branch: None);
+tenanted!(assessment_result, branch: Some(assessment_result::Column::BranchId));
+tenanted!(assessment_appeal, branch: Some(assessment_appeal::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -431,6 +453,10 @@ mod tests {
             Action::AssignRectification,
             Action::ReadRectification,
             Action::ReportRectification,
+            Action::ManageAssessment,
+            Action::CastBallot,
+            Action::ReadAssessmentResult,
+            Action::FileAppeal,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -446,6 +472,8 @@ mod tests {
                         (Role::TownshipAdmin, Action::RatePledge) => false,
                         (_, Action::RatePledge) => is_own,
                         (Role::TownshipAdmin, Action::ReportRectification) => false,
+                        (Role::TownshipAdmin, Action::CastBallot | Action::FileAppeal) => false,
+                        (_, Action::CastBallot) => is_own,
                         (Role::TownshipAdmin, _) => true,
                         // Escalations are the township's: only its admins handle them.
                         (
@@ -457,7 +485,9 @@ mod tests {
                             | Action::ReadStats
                             | Action::ReadSpotCheck
                             | Action::ReadRectification
-                            | Action::ReportRectification,
+                            | Action::ReportRectification
+                            | Action::ReadAssessmentResult
+                            | Action::FileAppeal,
                         ) => is_own,
                         _ => false,
                     };
