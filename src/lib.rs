@@ -1,6 +1,7 @@
 //! xianfeng (先锋): the backend of a township party committee's 创先争优
 //! campaign mini-program.
 
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -189,6 +189,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::spot_checks::routes::configure)
             .configure(crate::rectifications::routes::configure)
             .configure(crate::campaigns::routes::configure)
+            .configure(crate::assessments::routes::configure)
             .configure(crate::notifications::routes::configure)
             .configure(crate::audit::routes::configure),
     );

@@ -11,9 +11,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -64,15 +62,20 @@ pub async fn generate(database_url: &str, shape: Shape, concurrency: usize) -> a
     let db = sea_orm::Database::connect(database_url).await?;
     xianfeng::db::migrate(&db).await?;
     let started = Instant::now();
-    let password_hash = xianfeng::auth::password::hash(xianfeng::demo::DEMO_PASSWORD.into()).await?;
+    let password_hash =
+        xianfeng::auth::password::hash(xianfeng::demo::DEMO_PASSWORD.into()).await?;
     let bar = ProgressBar::new(shape.rows()).with_style(ProgressStyle::with_template(
         "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
     )?);
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut townships = JoinSet::new();
     for t in 0..shape.townships {
-        let (db, bar, slots, password_hash) =
-            (db.clone(), bar.clone(), slots.clone(), password_hash.clone());
+        let (db, bar, slots, password_hash) = (
+            db.clone(),
+            bar.clone(),
+            slots.clone(),
+            password_hash.clone(),
+        );
         townships.spawn(async move {
             let _slot = slots.acquire_owned().await?;
             Township::new(t, shape, password_hash)
@@ -247,7 +250,11 @@ impl Township {
                     lat: Set(Some(30.27 + (i % 100) as f64 * 1e-4)),
                     lng: Set(Some(120.15 + (i % 97) as f64 * 1e-4)),
                     coord_system: Set(Some("gcj02".into())),
-                    tags: Set(if i % 7 == 0 { json!(["低保户"]) } else { json!([]) }),
+                    tags: Set(if i % 7 == 0 {
+                        json!(["低保户"])
+                    } else {
+                        json!([])
+                    }),
                     created_at: Set(self.now),
                     updated_at: Set(self.now),
                 });

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
+mod assessment;
 mod generate;
 mod mixed;
 mod notifications;
@@ -52,6 +53,24 @@ enum Command {
         /// Townships written at once.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
+    },
+    /// Computing the year's assessment of a township of `branches` ×
+    /// `members`, its ballots, pledges and visits written straight into the
+    /// server's database first.
+    Assessment {
+        #[arg(long, default_value = "http://127.0.0.1:18096")]
+        base: String,
+        /// The server's database.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 20)]
+        branches: usize,
+        /// Members (the secretary included) per branch.
+        #[arg(long, default_value_t = 50)]
+        members: usize,
+        /// Timed computations (each makes the next version).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// Organisation endpoints and login, on a server holding the demo township.
     Org {
@@ -216,6 +235,13 @@ async fn main() -> anyhow::Result<()> {
             reports,
             requests,
         } => reports::reports(&base, &database_url, reports, requests).await,
+        Command::Assessment {
+            base,
+            database_url,
+            branches,
+            members,
+            runs,
+        } => assessment::assessment(&base, &database_url, branches, members, runs).await,
         Command::Pledges {
             base,
             members,

@@ -96,7 +96,13 @@ pub async fn mixed(
                 let review = session
                     .request(Method::POST, &format!("/api/v1/visits/{visit}/review"))
                     .json(&json!({ "decision": "approve" }));
-                send(&mut samples, "POST /visits/{id}/review", review, measure_from).await;
+                send(
+                    &mut samples,
+                    "POST /visits/{id}/review",
+                    review,
+                    measure_from,
+                )
+                .await;
             }
             samples
         });
@@ -112,7 +118,13 @@ pub async fn mixed(
                     .header("If-None-Match", tag.clone());
                 let sent = Instant::now();
                 let Ok(response) = poll.send().await else {
-                    record(&mut samples, "GET /stats/overview", sent, measure_from, false);
+                    record(
+                        &mut samples,
+                        "GET /stats/overview",
+                        sent,
+                        measure_from,
+                        false,
+                    );
                     continue;
                 };
                 let status = response.status();
@@ -156,7 +168,10 @@ pub async fn mixed(
         "| {:<26} | {:>7} | {:>7} | {:>7} | {:>7} | {:>6} |",
         "request", "count", "per s", "p50 ms", "p99 ms", "failed"
     );
-    println!("|{:-<28}|{:->9}|{:->9}|{:->9}|{:->9}|{:->8}|", "", "", "", "", "", "");
+    println!(
+        "|{:-<28}|{:->9}|{:->9}|{:->9}|{:->9}|{:->8}|",
+        "", "", "", "", "", ""
+    );
     let mut total = 0;
     let mut failed = 0;
     for (label, (samples, failures)) in all {
@@ -164,7 +179,10 @@ pub async fn mixed(
         total += count;
         failed += failures;
         if count == 0 {
-            println!("| {label:<26} | {count:>7} | {:>7} | {:>7} | {:>7} | {failures:>6} |", "", "", "");
+            println!(
+                "| {label:<26} | {count:>7} | {:>7} | {:>7} | {:>7} | {failures:>6} |",
+                "", "", ""
+            );
             continue;
         }
         let s = summarise(samples);

@@ -93,7 +93,7 @@ async fn folded(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 
 /// Writes `count` visits spread over the demo's households and the last
 /// three years: most approved, some pending or rejected.
-async fn seed(
+pub(crate) async fn seed(
     db: &sea_orm::DatabaseConnection,
     households: &[household::Model],
     members: &[xianfeng::entities::user::Model],

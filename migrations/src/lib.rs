@@ -12,6 +12,7 @@ mod m20261128_000007_wechat_consents;
 mod m20261128_000008_stats_rollups;
 mod m20261128_000009_supervision;
 mod m20261128_000010_campaigns;
+mod m20261128_000011_assessments;
 mod m20261128_000012_soft_delete;
 
 pub use m20261128_000008_stats_rollups::recount as recount_stats;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_stats_rollups::Migration),
             Box::new(m20261128_000009_supervision::Migration),
             Box::new(m20261128_000010_campaigns::Migration),
+            Box::new(m20261128_000011_assessments::Migration),
             Box::new(m20261128_000012_soft_delete::Migration),
         ]
     }

@@ -13,8 +13,10 @@ use uuid::Uuid;
 use super::Actor;
 use crate::domain::Role;
 use crate::entities::{
+    assessment, assessment_appeal, assessment_result, assessment_round, assessment_snapshot,
     assignment, audit_log, branch, campaign, campaign_phase, household, mediation_follow_up,
-    mediation_report, notification, pledge, rectification, spot_check, spot_check_item, user, visit,
+    mediation_report, notification, pledge, rectification, spot_check, spot_check_item, user,
+    visit,
 };
 use crate::error::ApiError;
 
@@ -58,6 +60,16 @@ pub enum Action {
     ManageCampaigns,
     /// Read the township's audit log: its admins only.
     ReadAudit,
+    /// Set up the year's assessment (考核): schemes, the committee's
+    /// ratings, ballot rounds, computing, publishing, answering appeals,
+    /// confirming commendations.
+    ManageAssessment,
+    /// Cast a ballot (党员代表测评) for a branch: its own members and secretaries.
+    CastBallot,
+    /// Read a branch's assessment results and their explanation.
+    ReadAssessmentResult,
+    /// Object to a published result (申诉): the branch's secretaries.
+    FileAppeal,
 }
 
 /// The permission table: may `role` (of `own_branch`) do `action` to something
@@ -78,6 +90,10 @@ pub fn permits(
         (_, Action::RatePledge) => in_own_branch,
         // The township checks a branch's rectification; the branch reports it.
         (Role::TownshipAdmin, Action::ReportRectification) => false,
+        // A branch is marked by its own people; the office marks it apart.
+        (Role::TownshipAdmin, Action::CastBallot) => false,
+        (_, Action::CastBallot) => in_own_branch,
+        (Role::TownshipAdmin, Action::FileAppeal) => false,
         (Role::TownshipAdmin, _) => true,
         (
             Role::Secretary,
@@ -88,9 +104,11 @@ pub fn permits(
             | Action::ReadStats
             | Action::ReadSpotCheck
             | Action::ReadRectification
-            | Action::ReportRectification,
+            | Action::ReportRectification
+            | Action::ReadAssessmentResult
+            | Action::FileAppeal,
         ) => in_own_branch,
-        (Role::Secretary, Action::LeaderComment) => false,
+        (Role::Secretary, Action::LeaderComment | Action::ManageAssessment) => false,
         (Role::Secretary, Action::ConductSpotCheck | Action::AssignRectification) => false,
         (Role::Secretary, Action::GrantRole(granted)) => granted == Role::Member,
         (
@@ -418,6 +436,11 @@ tenanted!(campaign, branch: None);
 tenanted!(campaign_phase, branch: None);
 // The township's own log; only its admins read it (`Action::ReadAudit`).
 tenanted!(audit_log, branch: None);
+tenanted!(assessment, branch: None);
+tenanted!(assessment_round, branch: None);
+tenanted!(assessment_snapshot, branch: None);
+tenanted!(assessment_result, branch: Some(assessment_result::Column::BranchId));
+tenanted!(assessment_appeal, branch: Some(assessment_appeal::Column::BranchId));
 
 #[cfg(test)]
 mod tests {
@@ -448,6 +471,10 @@ mod tests {
             Action::ReportRectification,
             Action::ManageCampaigns,
             Action::ReadAudit,
+            Action::ManageAssessment,
+            Action::CastBallot,
+            Action::ReadAssessmentResult,
+            Action::FileAppeal,
         ];
         for role in ROLES {
             let home = if role == Role::TownshipAdmin {
@@ -463,6 +490,8 @@ mod tests {
                         (Role::TownshipAdmin, Action::RatePledge) => false,
                         (_, Action::RatePledge) => is_own,
                         (Role::TownshipAdmin, Action::ReportRectification) => false,
+                        (Role::TownshipAdmin, Action::CastBallot | Action::FileAppeal) => false,
+                        (_, Action::CastBallot) => is_own,
                         (Role::TownshipAdmin, _) => true,
                         // Escalations are the township's: only its admins handle them.
                         (
@@ -474,7 +503,9 @@ mod tests {
                             | Action::ReadStats
                             | Action::ReadSpotCheck
                             | Action::ReadRectification
-                            | Action::ReportRectification,
+                            | Action::ReportRectification
+                            | Action::ReadAssessmentResult
+                            | Action::FileAppeal,
                         ) => is_own,
                         _ => false,
                     };

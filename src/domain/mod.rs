@@ -1,5 +1,6 @@
 //! Plain types and rules of the campaign: no HTTP, no SQL.
 
+pub mod assessment;
 pub mod buckets;
 pub mod campaign;
 pub mod field_errors;

@@ -1,6 +1,15 @@
 //! sea-orm entities: the shape of the tables, no logic.
 
 pub mod activation_code;
+pub mod assessment;
+pub mod assessment_appeal;
+pub mod assessment_ballot;
+pub mod assessment_commendation;
+pub mod assessment_committee_rating;
+pub mod assessment_mark;
+pub mod assessment_result;
+pub mod assessment_round;
+pub mod assessment_snapshot;
 pub mod assignment;
 pub mod audit_log;
 pub mod branch;

@@ -317,6 +317,7 @@ pub async fn messages_for<C: ConnectionTrait>(
         }
         kind if kind.starts_with("rectification.") => rectification_messages(people, event).await,
         "campaign.phase_started" => phase_started_messages(people, event).await,
+        kind if kind.starts_with("assessment.") => assessment_messages(people, event).await,
         _ => Ok(Vec::new()),
     }
 }
@@ -583,6 +584,91 @@ async fn phase_started_messages<C: ConnectionTrait>(
         .map(|u| u.id)
         .collect();
     Ok(to_each(everyone, "活动进入新阶段", &body))
+}
+
+/// What an assessment event carries; fields absent from a kind stay `None`.
+#[derive(Debug, Deserialize)]
+struct AssessmentEvent {
+    year: Option<i32>,
+    branch_id: Option<Uuid>,
+    closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    appeal_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The year-end assessment: a ballot round opening and a result published
+/// reach every member and secretary of the township; an objection the
+/// township admins; its answer the branch's secretaries.
+async fn assessment_messages<C: ConnectionTrait>(
+    people: &mut People<'_, C>,
+    event: &outbox_event::Model,
+) -> Result<Vec<Message>, ApiError> {
+    let db = people.db;
+    let Ok(told) = serde_json::from_value::<AssessmentEvent>(event.payload.clone()) else {
+        return Ok(Vec::new());
+    };
+    let year = told.year.map(|y| format!("{y}年度")).unwrap_or_default();
+    let everyone = || async {
+        Ok::<Vec<Uuid>, ApiError>(
+            user::Entity::find()
+                .filter(user::Column::TownshipId.eq(event.township_id))
+                .filter(user::Column::Active.eq(true))
+                .filter(user::Column::Role.is_in([Role::Member.as_str(), Role::Secretary.as_str()]))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect(),
+        )
+    };
+    match event.kind.as_str() {
+        "assessment.ballot_opened" => {
+            let until = match told.closes_at {
+                Some(at) => format!(
+                    "，请于{}前投票",
+                    local_day(db, event.township_id, at).await?
+                ),
+                None => String::new(),
+            };
+            let body = format!("{year}党员代表测评已开始{until}");
+            Ok(to_each(everyone().await?, "考核测评开始", &body))
+        }
+        "assessment.result_published" => {
+            let until = match told.appeal_until {
+                Some(at) => format!(
+                    "，如有异议请于{}前提出申诉",
+                    local_day(db, event.township_id, at).await?
+                ),
+                None => String::new(),
+            };
+            let body = format!("{year}考核结果已公布{until}");
+            Ok(to_each(everyone().await?, "考核结果公布", &body))
+        }
+        "assessment.appealed" => {
+            let branch = match told.branch_id {
+                Some(id) => branch::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|b| b.name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let body = format!("{branch}对{year}考核结果提出申诉，请答复");
+            let admins = people.admins_of(event.township_id).await?;
+            Ok(to_each(admins, "考核结果申诉", &body))
+        }
+        "assessment.appeal_answered" => {
+            let Some(branch_id) = told.branch_id else {
+                return Ok(Vec::new());
+            };
+            let secretaries = people.secretaries_of(event.township_id, branch_id).await?;
+            Ok(to_each(
+                secretaries,
+                "申诉已答复",
+                "乡党委已答复本支部的考核结果申诉",
+            ))
+        }
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// "2026年12月31日": the day of `at` in the township's time zone.

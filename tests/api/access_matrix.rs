@@ -39,6 +39,10 @@ struct Subjects {
     campaign: Uuid,
     phase: Uuid,
     free_year: i32,
+    /// An open ballot round and a published snapshot of an assessment of
+    /// the target's township (one of its own year per target).
+    round: Uuid,
+    snapshot: Uuid,
 }
 
 /// One endpoint applied to a target branch and the submissions made there:
@@ -702,6 +706,94 @@ fn calls() -> Vec<Call> {
             secretary: [403, 403, 403],
             admin: [200, 200, 200],
         },
+        Call {
+            name: "POST /assessment-rounds/{id}/ballots",
+            make: |b, s| {
+                (
+                    Method::POST,
+                    format!("/api/v1/assessment-rounds/{}/ballots", s.round),
+                    Some(json!({ "branch_id": b.branch.id, "scores": {
+                        "leadership": 5, "membership": 4, "mechanism": 4, "performance": 5, "reputation": 4
+                    } })),
+                )
+            },
+            member: [201, 404, 404],
+            secretary: [201, 404, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "GET /assessment-snapshots/{id}/results?branch_id",
+            make: |b, s| {
+                (
+                    Method::GET,
+                    format!(
+                        "/api/v1/assessment-snapshots/{}/results?branch_id={}",
+                        s.snapshot, b.branch.id
+                    ),
+                    None,
+                )
+            },
+            member: [200, 404, 404],
+            secretary: [200, 404, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            // An objection is always the caller's own branch's.
+            name: "POST /assessment-snapshots/{id}/appeals",
+            make: |_, s| {
+                (
+                    Method::POST,
+                    format!("/api/v1/assessment-snapshots/{}/appeals", s.snapshot),
+                    Some(json!({ "reason": "结果有误" })),
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [201, 201, 404],
+            admin: [403, 403, 404],
+        },
+        Call {
+            name: "GET /assessment-snapshots/{id}/appeals",
+            make: |_, s| {
+                (
+                    Method::GET,
+                    format!("/api/v1/assessment-snapshots/{}/appeals", s.snapshot),
+                    None,
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [200, 200, 404],
+            admin: [200, 200, 404],
+        },
+        Call {
+            name: "POST /assessment-snapshots/{id}/publish",
+            make: |_, s| {
+                (
+                    Method::POST,
+                    format!("/api/v1/assessment-snapshots/{}/publish", s.snapshot),
+                    Some(json!({})),
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            // Published already: the admin reaches it and is told so.
+            admin: [409, 409, 404],
+        },
+        Call {
+            name: "GET /assessment-snapshots/{id}/commendations/proposal",
+            make: |_, s| {
+                (
+                    Method::GET,
+                    format!(
+                        "/api/v1/assessment-snapshots/{}/commendations/proposal",
+                        s.snapshot
+                    ),
+                    None,
+                )
+            },
+            member: [403, 403, 404],
+            secretary: [403, 403, 404],
+            admin: [200, 200, 404],
+        },
         // Deletions last: the rows above use what they delete.
         Call {
             name: "DELETE /campaigns/{id}/phases/{phase_id}",
@@ -797,6 +889,7 @@ async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
     let (spot_check, spot_item) = spot_check_of(app, branch, visit).await;
     let year = next_year();
     let (campaign, phase) = campaign_of(app, branch, year).await;
+    let (round, snapshot) = assessment_of(app, branch).await;
     Subjects {
         campaign,
         phase,
@@ -807,7 +900,63 @@ async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
         spot_check,
         spot_item,
         rectification: open_rectification(app, branch).await,
+        round,
+        snapshot,
     }
+}
+
+/// Years of the assessments made for the matrix, one per target.
+static ASSESSMENT_YEARS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(2001);
+
+/// An assessment of the branch's township with an open round and a
+/// published snapshot, made through the API as the township's admin.
+async fn assessment_of(app: &TestApp, branch: &Branch) -> (Uuid, Uuid) {
+    let admin = if branch.branch.township_id == app.world.a.township.id {
+        &app.world.a.admin
+    } else {
+        &app.world.b.admin
+    };
+    let year = ASSESSMENT_YEARS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = |v: Value| v["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+    let assessment = id(json_of(
+        app.post(
+            "/api/v1/assessments",
+            admin,
+            json!({
+                "year": year,
+                "branch_components": [{"kind": "representative_ballot", "weight": 100}],
+                "member_components": [{"kind": "peer_rating", "weight": 100}]
+            }),
+        )
+        .await,
+    )
+    .await);
+    let closes = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let round = id(json_of(
+        app.post(
+            &format!("/api/v1/assessments/{assessment}/rounds"),
+            admin,
+            json!({ "closes_at": closes }),
+        )
+        .await,
+    )
+    .await);
+    let snapshot = id(json_of(
+        app.post(
+            &format!("/api/v1/assessments/{assessment}/snapshots"),
+            admin,
+            json!({}),
+        )
+        .await,
+    )
+    .await);
+    app.post(
+        &format!("/api/v1/assessment-snapshots/{snapshot}/publish"),
+        admin,
+        json!({}),
+    )
+    .await;
+    (round, snapshot)
 }
 
 /// The admin of the branch's township, as an actor.
