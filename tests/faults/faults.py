@@ -34,6 +34,8 @@ LOGS = os.path.join(ROOT, "target", "faults")
 PASSWORD = "xianfeng-demo"
 ADMIN, SECRETARY, MEMBER = "13800000000", "13800000100", "13800000101"
 JWT_SECRET = "fault-tests-signing-key-0123456789abcdef"
+# Required on PostgreSQL: the key ID numbers are sealed with at rest.
+ID_NUMBER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 # A request must be answered within this while a dependency is down: the
 # pool's acquire timeout (5 s) and a margin for a debug build on 2 cores.
@@ -160,13 +162,14 @@ class Server:
         self.data_dir = tempfile.mkdtemp(prefix="xf-faults-data-")
         self.env = {
             k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET")
+            if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ID_NUMBER_KEY")
         }
         self.env.update(
             DATA_DIR=self.data_dir,
             BIND_ADDR=f"127.0.0.1:{self.port}",
             DATABASE_URL=database_url,
             JWT_SECRET=JWT_SECRET,
+            ID_NUMBER_KEY=ID_NUMBER_KEY,
             RUST_LOG="warn",
             WORKERS="2",
             LOGIN_MAX_FAILURES_PER_CLIENT="100000",
