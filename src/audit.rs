@@ -6,7 +6,9 @@
 pub mod routes;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -48,17 +50,38 @@ pub async fn record(
     Ok(())
 }
 
-/// Records that `actor` was shown the personal data of a subject whole
-/// (a household's details, a user's ID number). Nothing before or after:
-/// the row says who saw what and when, not the data itself.
-pub async fn record_read(
+/// Records that `actor` was shown the personal data of subjects whole (a
+/// household's details, a user's ID number), one row each, in one statement.
+/// Nothing before or after: the row says who saw what and when, not the data.
+pub async fn record_reads(
     db: &impl ConnectionTrait,
     actor: &Actor,
     action: &str,
     subject_kind: &str,
-    subject_id: Uuid,
+    subject_ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<(), ApiError> {
-    record(db, actor, action, subject_kind, subject_id, None, None).await
+    let now = Utc::now();
+    let rows: Vec<audit_log::ActiveModel> = subject_ids
+        .into_iter()
+        .map(|subject_id| audit_log::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            township_id: Set(actor.township_id),
+            actor_id: Set(Some(actor.user_id)),
+            action: Set(action.to_owned()),
+            subject_kind: Set(subject_kind.to_owned()),
+            subject_id: Set(subject_id),
+            before: Set(None),
+            after: Set(None),
+            request_id: Set(actor.request_id.clone()),
+            created_at: Set(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        audit_log::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The filters of `GET /audit`.

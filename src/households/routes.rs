@@ -117,12 +117,12 @@ pub async fn get_household(
     let found_branch = found.branch_id;
     let view = view_for(&state, &state.db, &actor, found).await?;
     if reveals(&actor, found_branch, &view.assignees) {
-        audit::record_read(
+        audit::record_reads(
             &state.db,
             &actor,
             audit::HOUSEHOLD_VIEWED,
             "household",
-            view.id,
+            [view.id],
         )
         .await?;
     }

@@ -105,15 +105,13 @@ pub async fn my_households(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     // The member is shown each household whole: each read is on record.
-    for item in &items {
-        crate::audit::record_read(
-            &state.db,
-            &actor,
-            crate::audit::HOUSEHOLD_VIEWED,
-            "household",
-            item.household.id,
-        )
-        .await?;
-    }
+    crate::audit::record_reads(
+        &state.db,
+        &actor,
+        crate::audit::HOUSEHOLD_VIEWED,
+        "household",
+        items.iter().map(|item| item.household.id),
+    )
+    .await?;
     Ok(web::Json(List { items, next_cursor }))
 }

@@ -138,12 +138,12 @@ pub async fn get_user(
     let found = state.id_numbers.open_user(found)?;
     let reveal = found.id == actor.user_id || actor.manages(found.branch_id);
     if reveal && found.id != actor.user_id && found.id_number.is_some() {
-        audit::record_read(
+        audit::record_reads(
             &state.db,
             &actor,
             audit::USER_ID_NUMBER_VIEWED,
             "user",
-            found.id,
+            [found.id],
         )
         .await?;
     }
