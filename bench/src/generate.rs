@@ -265,6 +265,7 @@ impl Township {
                     household_id: Set(id),
                     member_id: Set(member),
                     created_at: Set(self.now),
+                    deleted_at: Set(None),
                 });
                 made.push(Household {
                     id,

@@ -73,8 +73,7 @@ pub async fn mixed(
             samples
         });
     }
-    for worker in 0..reviewers {
-        let secretary = secretaries[worker].clone();
+    for secretary in secretaries.iter().take(reviewers).cloned() {
         tasks.spawn(async move {
             let (session, own_id) = &*secretary;
             let mut samples = Samples::new();
