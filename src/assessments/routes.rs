@@ -528,6 +528,7 @@ pub async fn cast_ballot(
         (status = 403, description = "township admins only", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "another computation took this version (`computing`), or `idempotency_key_reused`", body = ErrorBody),
+        (status = 422, description = "a malformed `Idempotency-Key`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
