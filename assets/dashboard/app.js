@@ -194,6 +194,14 @@
       o.pledges.total,
       `践诺率 ${percent(o.pledges.fulfilment_rate)} · 已践诺 ${integer(o.pledges.fulfilled)}`,
     );
+    const r = o.rectifications;
+    setCard(
+      "rectifications",
+      integer(r.open),
+      r.open,
+      r.overdue ? `逾期未报 ${integer(r.overdue)} 项` : "无逾期",
+      r.overdue > 0,
+    );
   }
 
   const branchNames = new Map();
@@ -220,10 +228,17 @@
           ),
           el("td", {}, r.mediation.total ? percent(r.mediation.resolution_rate) : "—"),
           el("td", {}, r.pledges.total ? percent(r.pledges.fulfilment_rate) : "—"),
+          el(
+            "td",
+            { class: r.rectifications.overdue ? "bad" : null },
+            r.rectifications.open
+              ? `${integer(r.rectifications.open)}（${integer(r.rectifications.overdue)}）`
+              : "—",
+          ),
         );
       }),
     );
-    if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 9 }, "暂无支部")));
+    if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 10 }, "暂无支部")));
   }
 
   function emptyItem(text) {

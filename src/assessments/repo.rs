@@ -441,7 +441,7 @@ pub async fn gather(
             from: Some(from),
             to: Some(to),
         };
-        for (branch, f) in crate::stats::repo::figures_by_branch(db, &scope).await? {
+        for (branch, f) in crate::stats::repo::figures_by_branch(db, &scope, to).await? {
             put(
                 branch,
                 ComponentKind::VisitCoverage,

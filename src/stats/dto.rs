@@ -41,6 +41,8 @@ pub struct Figures {
     pub pledges_fulfilled: u64,
     pub pending_reviews: u64,
     pub oldest_pending_at: Option<DateTime<Utc>>,
+    pub rectifications_open: u64,
+    pub rectifications_overdue: u64,
 }
 
 impl Figures {
@@ -104,6 +106,8 @@ impl Figures {
         self.pledges += other.pledges;
         self.pledges_fulfilled += other.pledges_fulfilled;
         self.pending_reviews += other.pending_reviews;
+        self.rectifications_open += other.rectifications_open;
+        self.rectifications_overdue += other.rectifications_overdue;
         self.oldest_pending_at = match (self.oldest_pending_at, other.oldest_pending_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -166,6 +170,17 @@ pub struct Overview {
     pub pending_reviews: u64,
     /// Hours the oldest of those has waited, to 0.1 h; `null` when none waits.
     pub oldest_pending_hours: Option<f64>,
+    /// Rectifications (整改) not yet closed, now (any period).
+    pub rectifications: RectificationCounts,
+}
+
+/// Rectifications (整改) assigned and not yet closed, as of now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RectificationCounts {
+    /// Open, reported and awaiting the township's check, or reopened.
+    pub open: u64,
+    /// Of those, the ones past their deadline with no report (open or reopened).
+    pub overdue: u64,
 }
 
 fn rate(part: u64, whole: u64) -> f64 {
@@ -228,6 +243,10 @@ impl Overview {
                 let hours = (now - at).num_seconds().max(0) as f64 / 3600.0;
                 (hours * 10.0).round() / 10.0
             }),
+            rectifications: RectificationCounts {
+                open: figures.rectifications_open,
+                overdue: figures.rectifications_overdue,
+            },
         }
     }
 }

@@ -39,6 +39,8 @@ const BRANCH_HEADERS: &[&str] = &[
     "兑现率",
     "待审核",
     "最久待审（小时）",
+    "整改未销号",
+    "整改逾期",
 ];
 
 const MEMBER_HEADERS: &[&str] = &[
@@ -189,6 +191,8 @@ fn branch_cells(row: BranchRow) -> Vec<Cell> {
         Cell::Rate(f.pledges.fulfilment_rate),
         f.pending_reviews.into(),
         f.oldest_pending_hours.map(Cell::Tenths).into(),
+        f.rectifications.open.into(),
+        f.rectifications.overdue.into(),
     ]
 }
 

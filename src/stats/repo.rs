@@ -13,10 +13,11 @@ use uuid::Uuid;
 use super::dto::{Figures, Metric};
 use super::rollup;
 use crate::domain::mediation::MediationOutcome;
+use crate::domain::supervision::{RectificationStatus, rectification_overdue};
 use crate::domain::{ReviewStatus, Role};
 use crate::entities::{
-    assignment, audit_log, branch, household, mediation_report, pledge, pledge_progress, user,
-    visit,
+    assignment, audit_log, branch, household, mediation_report, pledge, pledge_progress,
+    rectification, user, visit,
 };
 use crate::error::ApiError;
 
@@ -68,10 +69,12 @@ pub async fn change_version(
         .await?)
 }
 
-/// Every figure of the scope, per branch.
+/// Every figure of the scope, per branch; what waits (reviews, rectifications)
+/// as of `now`, whatever the period.
 pub async fn figures_by_branch(
     db: &impl ConnectionTrait,
     scope: &Scope,
+    now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, Figures>, ApiError> {
     let mut by_branch: HashMap<Uuid, Figures> = HashMap::new();
     for (branch, n) in members(db, scope).await? {
@@ -98,7 +101,37 @@ pub async fn figures_by_branch(
     for (branch, oldest) in oldest_pending(db, scope).await? {
         by_branch.entry(branch).or_default().oldest_pending_at = oldest;
     }
+    for (branch, status, deadline) in unclosed_rectifications(db, scope).await? {
+        let figures = by_branch.entry(branch).or_default();
+        figures.rectifications_open += 1;
+        let overdue = RectificationStatus::parse(&status)
+            .is_some_and(|status| rectification_overdue(status, deadline, now));
+        figures.rectifications_overdue += u64::from(overdue);
+    }
     Ok(by_branch)
+}
+
+/// The rectifications of the scope not yet closed (销号), with their status
+/// and deadline: tens per township, so they are tallied in memory.
+async fn unclosed_rectifications(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(Uuid, String, DateTime<Utc>)>, ApiError> {
+    Ok(scope
+        .rows::<rectification::Entity>(
+            rectification::Column::TownshipId,
+            rectification::Column::BranchId,
+        )
+        .filter(rectification::Column::Status.ne(RectificationStatus::Closed.as_str()))
+        .select_only()
+        .columns([
+            rectification::Column::BranchId,
+            rectification::Column::Status,
+            rectification::Column::Deadline,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// The figures of a period, counted over its rows: rollups are all-time,

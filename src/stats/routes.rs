@@ -76,7 +76,10 @@ pub async fn overview(
         return Ok(not_modified(&tag));
     }
     let mut figures = Figures::default();
-    for branch in repo::figures_by_branch(&state.db, &scope).await?.values() {
+    for branch in repo::figures_by_branch(&state.db, &scope, now)
+        .await?
+        .values()
+    {
         figures.absorb(branch);
     }
     Ok(fresh(
@@ -151,7 +154,7 @@ pub(super) async fn branch_rows(
         to: scope.to,
         phase_id: None,
     };
-    let mut figures = repo::figures_by_branch(db, scope).await?;
+    let mut figures = repo::figures_by_branch(db, scope, now).await?;
     let mut rows: Vec<BranchRow> = actor
         .scoped::<branch::Entity>()
         .all(db)

@@ -14,7 +14,7 @@ use crate::helpers::*;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-const BRANCH_HEADERS: [&str; 16] = [
+const BRANCH_HEADERS: [&str; 18] = [
     "支部",
     "类型",
     "党员数",
@@ -31,6 +31,8 @@ const BRANCH_HEADERS: [&str; 16] = [
     "兑现率",
     "待审核",
     "最久待审（小时）",
+    "整改未销号",
+    "整改逾期",
 ];
 
 const MEMBER_HEADERS: [&str; 7] = [
@@ -251,6 +253,13 @@ async fn the_branch_export_has_the_json_tables_rows_under_chinese_headers() {
         let waited = row[15].as_f64().unwrap();
         let json_waited = item["oldest_pending_hours"].as_f64().unwrap();
         assert!((waited - json_waited).abs() <= 0.1 + 1e-9);
+        assert_eq!(
+            row[16..],
+            [
+                number(&item["rectifications"]["open"]),
+                number(&item["rectifications"]["overdue"])
+            ]
+        );
     }
     let first = &rows[1];
     assert_eq!(

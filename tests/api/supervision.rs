@@ -1173,6 +1173,71 @@ async fn lists_filter_by_branch_status_and_overdue_within_reach() {
     assert_eq!(member.status(), StatusCode::FORBIDDEN);
 }
 
+#[tokio::test]
+async fn the_dashboard_counts_unclosed_and_overdue_rectifications_per_branch() {
+    let app = spawn_app().await;
+    let (first, second) = (&app.world.a.branches[0], &app.world.a.branches[1]);
+    let (admin, secretary) = (&app.world.a.admin, &first.secretary);
+    let late = assign(&app, first, 5).await;
+    let reported_late = assign(&app, first, 5).await;
+    let closed = assign(&app, first, 5).await;
+    assign(&app, second, 5).await;
+    let foreign = app
+        .post(
+            "/api/v1/rectifications",
+            &app.world.b.admin,
+            json!({
+                "branch_id": app.world.b.branches[0].branch.id, "title": "台账不全",
+                "description": "缺少记录", "deadline": deadline_in(5),
+            }),
+        )
+        .await;
+    assert_eq!(foreign.status(), StatusCode::CREATED);
+    let foreign = json_of(foreign).await;
+    for id in [id_of(&reported_late), id_of(&closed)] {
+        let response = step(&app, secretary, &id, "report", json!({ "note": "已整改" })).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = step(&app, admin, &id_of(&closed), "close", json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // Past the deadline: one with no report (overdue), one reported in time
+    // and waiting for the township's check (not the branch's delay).
+    rectification::Entity::update_many()
+        .col_expr(
+            rectification::Column::Deadline,
+            Expr::value(Utc::now() - Duration::hours(1)),
+        )
+        .filter(rectification::Column::Id.is_in([
+            Uuid::parse_str(&id_of(&late)).unwrap(),
+            Uuid::parse_str(&id_of(&reported_late)).unwrap(),
+            Uuid::parse_str(&id_of(&foreign)).unwrap(),
+        ]))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let township = list_of(&app, "/api/v1/stats/overview".into(), admin).await;
+    let branches = list_of(&app, "/api/v1/stats/branches".into(), admin).await;
+    let branch = list_of(&app, "/api/v1/stats/overview".into(), secretary).await;
+
+    assert_eq!(
+        township["rectifications"],
+        json!({ "open": 3, "overdue": 1 })
+    );
+    assert_eq!(branch["rectifications"], json!({ "open": 2, "overdue": 1 }));
+    let row_of = |id: Uuid| {
+        branches["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["branch_id"] == id.to_string())
+            .unwrap()["rectifications"]
+            .clone()
+    };
+    assert_eq!(row_of(first.branch.id), json!({ "open": 2, "overdue": 1 }));
+    assert_eq!(row_of(second.branch.id), json!({ "open": 1, "overdue": 0 }));
+}
+
 async fn list_of(app: &TestApp, path: String, who: &user::Model) -> Value {
     json_of(app.get(&path, who).await).await
 }

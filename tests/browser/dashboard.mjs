@@ -133,6 +133,7 @@ try {
       pending: overview.pending_reviews,
       mediation: overview.mediation.total,
       pledges: overview.pledges.total,
+      rectifications: overview.rectifications.open,
     };
     for (const [card, expected] of Object.entries(cards)) {
       const value = page.locator(`[data-card="${card}"] .value`);
