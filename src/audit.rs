@@ -23,6 +23,11 @@ use crate::http::pagination::Page;
 pub const HOUSEHOLD_VIEWED: &str = "household.viewed";
 pub const USER_ID_NUMBER_VIEWED: &str = "user.id_number_viewed";
 
+/// The SQL condition that keeps the rows that are changes, leaving out the
+/// recorded reads. Literals, as in the partial index
+/// `audit_log_township_changes`, so that PostgreSQL can match the two.
+pub const CHANGES_ONLY: &str = "action NOT IN ('household.viewed', 'user.id_number_viewed')";
+
 /// Records `action` (e.g. `household.updated`) by `actor` on a subject.
 pub async fn record(
     db: &impl ConnectionTrait,
@@ -177,4 +182,16 @@ pub async fn list(
 /// A subject's state as the audit log keeps it.
 pub fn snapshot<T: serde::Serialize>(value: &T) -> Option<Value> {
     serde_json::to_value(value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_changes_only_condition_leaves_out_every_recorded_read() {
+        for read in [HOUSEHOLD_VIEWED, USER_ID_NUMBER_VIEWED] {
+            assert!(CHANGES_ONLY.contains(&format!("'{read}'")), "{read}");
+        }
+    }
 }

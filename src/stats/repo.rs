@@ -51,8 +51,9 @@ impl Scope {
     }
 }
 
-/// The latest change of the township: the newest audit row, written in the
-/// transaction of every change. Figures cannot differ while it stays.
+/// The latest change of the township: the newest audit row that records a
+/// change (not a read), written in the transaction of every change. Figures
+/// cannot differ while it stays.
 pub async fn change_version(
     db: &impl ConnectionTrait,
     township_id: Uuid,
@@ -61,6 +62,7 @@ pub async fn change_version(
         .select_only()
         .column(audit_log::Column::Id)
         .filter(audit_log::Column::TownshipId.eq(township_id))
+        .filter(Expr::cust(crate::audit::CHANGES_ONLY))
         .order_by_desc(audit_log::Column::CreatedAt)
         .order_by_desc(audit_log::Column::Id)
         .limit(1)

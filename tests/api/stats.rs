@@ -532,6 +532,38 @@ async fn a_change_committed_by_another_replica_moves_the_tag_within_the_version_
 }
 
 #[tokio::test]
+async fn recorded_reads_of_personal_data_leave_the_tag_alone() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let admin = &app.world.a.admin;
+    // The tag also names the minute; keep the whole exchange inside one.
+    let second = Utc::now().timestamp() % 60;
+    if second > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
+    }
+    let first = app.get("/api/v1/stats/overview", admin).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+
+    let households = app.get("/api/v1/me/households", &branch.members[0]).await;
+    assert_eq!(households.status(), StatusCode::OK);
+    let viewed = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq(xianfeng::audit::HOUSEHOLD_VIEWED))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(!viewed.is_empty(), "the reads were recorded");
+    tokio::time::sleep(VERSION_TTL).await;
+    let later = app
+        .request(Method::GET, "/api/v1/stats/overview", Some(admin))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(later.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
 async fn the_time_series_counts_per_local_day_with_empty_days_as_zero() {
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
