@@ -72,6 +72,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
     let admin = new_user("潘建伟", "13800000000", Role::TownshipAdmin, None);
     let admin = users::create(&txn, township.id, admin, Some(hash.clone())).await?;
     demo_campaign(&txn, &township, admin.id).await?;
+    let mut villages = Vec::new();
     logins.push(DemoLogin {
         role: Role::TownshipAdmin,
         name: "潘建伟".into(),
@@ -124,6 +125,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
         if kind != BranchKind::Village {
             continue;
         }
+        villages.push(branch.id);
         for (h, head) in HEADS.into_iter().enumerate() {
             let offset = h as f64 * 0.0011;
             let fields = HouseholdFields {
@@ -163,6 +165,14 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
         let secretary = actor(secretary.id, &township, branch.id, Role::Secretary);
         demo_reports(&txn, &member, &secretary).await?;
     }
+    let admin = Actor {
+        user_id: admin.id,
+        township_id: township.id,
+        branch_id: None,
+        role: Role::TownshipAdmin,
+        request_id: None,
+    };
+    demo_rectifications(&txn, &admin, &villages).await?;
     txn.commit().await?;
     Ok(logins)
 }
@@ -217,6 +227,41 @@ async fn demo_campaign(
         if stored.starts_at <= now {
             crate::campaigns::repo::claim_start_notice(txn, &stored, now).await?;
         }
+    }
+    Ok(())
+}
+
+/// Two rectifications (整改) from last month's supervision, so the dashboard
+/// has its column: one due next week, and one whose deadline passed three
+/// days ago without a report (overdue; the first sweep tells its secretary).
+async fn demo_rectifications(
+    txn: &DatabaseTransaction,
+    admin: &Actor,
+    villages: &[Uuid],
+) -> anyhow::Result<()> {
+    use crate::rectifications::repo::{NewRectification, insert};
+    let now = crate::db::now();
+    let items = [
+        (
+            "走访台账不规范",
+            "部分走访记录缺少照片和群众诉求，请补齐并建立台账。",
+            7,
+        ),
+        (
+            "公开承诺未上墙",
+            "支部书记任职承诺未在村务公开栏公示，请公开并报送照片。",
+            -3,
+        ),
+    ];
+    for (branch_id, (title, description, days)) in villages.iter().zip(items) {
+        let new = NewRectification {
+            branch_id: *branch_id,
+            spot_check_item_id: None,
+            title,
+            description,
+            deadline: now + chrono::Duration::days(days),
+        };
+        insert(txn, admin, new, now - chrono::Duration::days(20)).await?;
     }
     Ok(())
 }

@@ -1238,6 +1238,28 @@ async fn the_dashboard_counts_unclosed_and_overdue_rectifications_per_branch() {
     assert_eq!(row_of(second.branch.id), json!({ "open": 1, "overdue": 0 }));
 }
 
+#[tokio::test]
+async fn the_demo_township_has_a_rectification_due_and_one_overdue() {
+    let app = spawn_app().await;
+    xianfeng::demo::load(&app.db).await.unwrap();
+    let login = json_of(
+        app.login("13800000000", xianfeng::demo::DEMO_PASSWORD)
+            .await,
+    )
+    .await;
+    let token = login["access_token"].as_str().unwrap();
+    let get = |path: &str| app.client.get(app.url(path)).bearer_auth(token).send();
+
+    let overview = json_of(get("/api/v1/stats/overview").await.unwrap()).await;
+    let overdue = json_of(get("/api/v1/rectifications?overdue=true").await.unwrap()).await;
+
+    assert_eq!(
+        overview["rectifications"],
+        json!({ "open": 2, "overdue": 1 })
+    );
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 1);
+}
+
 async fn list_of(app: &TestApp, path: String, who: &user::Model) -> Value {
     json_of(app.get(&path, who).await).await
 }
