@@ -11,10 +11,10 @@ use super::dto::{CurrentPhase, PhaseView, admission_of, today_in};
 use super::repo;
 use crate::auth::Actor;
 use crate::domain::FieldErrors;
-use crate::domain::buckets;
 use crate::domain::campaign::SubmissionKind;
 use crate::entities::{campaign, campaign_phase};
 use crate::error::ApiError;
+use crate::townships::Known;
 
 /// 409 `submissions_closed` when the township's phase of now does not take
 /// `kind` (closed in it, or past its deadline). With no phase covering now,
@@ -24,28 +24,27 @@ use crate::error::ApiError;
 /// report's `occurred_at`) is taken as well when it was done outside every
 /// phase or on a day its phase took the kind, so a visit made while visits
 /// were open is not lost because its upload came after they closed.
-pub async fn admit(
-    db: &impl ConnectionTrait,
-    township_id: Uuid,
+///
+/// The phases are the township's as this replica knows them: one changed
+/// through another replica takes effect here within
+/// [`crate::townships::SETTINGS_TTL`], through this one at once.
+pub fn admit(
+    township: &Known,
     kind: SubmissionKind,
     now: DateTime<Utc>,
     done_at: Option<DateTime<Utc>>,
 ) -> Result<(), ApiError> {
-    let Some(phase) = repo::phase_at(db, township_id, now).await? else {
+    let Some(phase) = township.phase_at(now) else {
         return Ok(());
     };
-    let tz = buckets::zone(
-        &crate::townships::repo::by_id(db, township_id)
-            .await?
-            .timezone,
-    );
-    let Err(refusal) = admission_of(&phase).admits(kind, today_in(tz, now)) else {
+    let tz = township.zone;
+    let Err(refusal) = admission_of(phase).admits(kind, today_in(tz, now)) else {
         return Ok(());
     };
     if let Some(done_at) = done_at.filter(|at| *at < now) {
-        let admitted_then = match repo::phase_at(db, township_id, done_at).await? {
+        let admitted_then = match township.phase_at(done_at) {
             None => true,
-            Some(then) => admission_of(&then)
+            Some(then) => admission_of(then)
                 .admits(kind, today_in(tz, done_at))
                 .is_ok(),
         };
@@ -55,7 +54,7 @@ pub async fn admit(
     }
     Err(ApiError::SubmissionsClosed {
         kind,
-        phase: phase.name,
+        phase: phase.name.clone(),
         refusal,
     })
 }

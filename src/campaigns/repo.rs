@@ -227,6 +227,19 @@ pub async fn phase_at(
         .await?)
 }
 
+/// Every phase of the township's campaigns, earliest first.
+pub async fn phases_of_township(
+    db: &impl ConnectionTrait,
+    township_id: Uuid,
+) -> Result<Vec<campaign_phase::Model>, ApiError> {
+    use campaign_phase::Column as P;
+    Ok(campaign_phase::Entity::find()
+        .filter(P::TownshipId.eq(township_id))
+        .order_by_asc(P::StartsAt)
+        .all(db)
+        .await?)
+}
+
 /// Phases that have started and not ended, not yet announced, across
 /// townships (the background sweep).
 pub async fn newly_started(

@@ -94,6 +94,7 @@ pub async fn create_campaign(
     .await?;
     let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(answer)
 }
 
@@ -238,6 +239,7 @@ pub async fn update_campaign(
     )
     .await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(web::Json(view))
 }
 
@@ -287,6 +289,7 @@ pub async fn delete_campaign(
     )
     .await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -372,6 +375,7 @@ pub async fn add_phase(
     .await?;
     let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(answer)
 }
 
@@ -446,6 +450,7 @@ pub async fn update_phase(
     )
     .await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(web::Json(view))
 }
 
@@ -493,6 +498,7 @@ pub async fn delete_phase(
     )
     .await?;
     txn.commit().await?;
+    state.township_settings.forget(actor.township_id);
     Ok(HttpResponse::NoContent().finish())
 }
 

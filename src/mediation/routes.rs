@@ -82,14 +82,16 @@ pub async fn create_report(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
+    let township = state
+        .township_settings
+        .known(&txn, actor.township_id)
+        .await?;
     crate::campaigns::admission::admit(
-        &txn,
-        actor.township_id,
+        &township,
         SubmissionKind::MediationReport,
         now,
         Some(content.occurred_at),
-    )
-    .await?;
+    )?;
     let photos = check(&txn, &actor, &content).await?;
     let submitted = repo::Submitted {
         branch_id,

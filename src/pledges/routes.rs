@@ -78,8 +78,11 @@ pub async fn create_pledge(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
-    crate::campaigns::admission::admit(&txn, actor.township_id, SubmissionKind::Pledge, now, None)
+    let township = state
+        .township_settings
+        .known(&txn, actor.township_id)
         .await?;
+    crate::campaigns::admission::admit(&township, SubmissionKind::Pledge, now, None)?;
     let branch_id = match (scope, body.value.branch_id) {
         (PledgeScope::Branch, Some(named)) => {
             crate::branches::repo::named_in_body(&txn, &actor, named)

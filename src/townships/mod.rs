@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::QualityThresholds;
-use crate::entities::township;
+use crate::entities::{campaign_phase, township};
 
 /// A township's settings; absent keys take their defaults.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, ToSchema)]
@@ -54,23 +54,36 @@ impl From<township::Model> for TownshipView {
     }
 }
 
-/// Township settings as each replica last read them, for at most [`SETTINGS_TTL`]:
-/// every check-in needs its township's thresholds, and they rarely change.
-pub struct SettingsCache {
-    entries:
-        std::sync::Mutex<std::collections::HashMap<Uuid, (std::time::Instant, TownshipSettings)>>,
+/// What each replica keeps of a township for at most [`SETTINGS_TTL`]: its
+/// settings, time zone and campaign phases. Every submission needs them (the
+/// flag thresholds, whether its phase takes it), and they rarely change; this
+/// replica forgets a township as soon as it changes any of them.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub settings: TownshipSettings,
+    pub zone: chrono_tz::Tz,
+    /// Every phase of the township's campaigns, earliest first.
+    pub phases: std::sync::Arc<Vec<campaign_phase::Model>>,
 }
 
-/// How long a replica may act on settings another replica has changed.
-pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
-impl Default for SettingsCache {
-    fn default() -> Self {
-        SettingsCache {
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
+impl Known {
+    /// The phase covering `at`: the earliest to start of those that have
+    /// started and not ended (phases of one campaign never overlap).
+    pub fn phase_at(&self, at: DateTime<Utc>) -> Option<&campaign_phase::Model> {
+        self.phases
+            .iter()
+            .find(|phase| phase.starts_at <= at && at < phase.ends_at)
     }
 }
+
+#[derive(Default)]
+pub struct SettingsCache {
+    entries: std::sync::Mutex<std::collections::HashMap<Uuid, (std::time::Instant, Known)>>,
+}
+
+/// How long a replica may act on a township another replica has changed
+/// (its settings, or a campaign phase opened or closed by hand).
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl SettingsCache {
     pub async fn get(
@@ -78,16 +91,31 @@ impl SettingsCache {
         db: &impl sea_orm::ConnectionTrait,
         township_id: Uuid,
     ) -> Result<TownshipSettings, crate::error::ApiError> {
-        if let Some((read_at, settings)) = self.lock().get(&township_id)
+        Ok(self.known(db, township_id).await?.settings)
+    }
+
+    /// The township as this replica knows it, read again when older than
+    /// [`SETTINGS_TTL`]: two queries, its row and its phases.
+    pub async fn known(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        township_id: Uuid,
+    ) -> Result<Known, crate::error::ApiError> {
+        if let Some((read_at, known)) = self.lock().get(&township_id)
             && read_at.elapsed() < SETTINGS_TTL
         {
-            return Ok(settings.clone());
+            return Ok(known.clone());
         }
         let township = repo::by_id(db, township_id).await?;
-        let settings = TownshipSettings::parse(&township.settings);
+        let phases = crate::campaigns::repo::phases_of_township(db, township_id).await?;
+        let known = Known {
+            settings: TownshipSettings::parse(&township.settings),
+            zone: crate::domain::buckets::zone(&township.timezone),
+            phases: std::sync::Arc::new(phases),
+        };
         self.lock()
-            .insert(township_id, (std::time::Instant::now(), settings.clone()));
-        Ok(settings)
+            .insert(township_id, (std::time::Instant::now(), known.clone()));
+        Ok(known)
     }
 
     /// Drops what this replica knows of a township (after changing it).
@@ -97,10 +125,8 @@ impl SettingsCache {
 
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::HashMap<Uuid, (std::time::Instant, TownshipSettings)>,
-    > {
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<Uuid, (std::time::Instant, Known)>>
+    {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

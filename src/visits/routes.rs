@@ -65,14 +65,16 @@ pub async fn create_visit(
         Claim::Replay(answer) => return Ok(answer),
         fresh => fresh,
     };
+    let township = state
+        .township_settings
+        .known(&txn, actor.township_id)
+        .await?;
     crate::campaigns::admission::admit(
-        &txn,
-        actor.township_id,
+        &township,
         SubmissionKind::Visit,
         now,
         Some(content.visited_at),
-    )
-    .await?;
+    )?;
     let checked = check(&state, &txn, &actor, &content, None, now).await?;
     let created = repo::insert(
         &txn,
