@@ -25,9 +25,14 @@ pub fn parse_phone(field: &str, value: &str) -> Result<String, FieldErrors> {
 /// Parses a resident ID number (居民身份证号): 18 characters, the last a digit or X.
 pub fn parse_id_number(field: &str, value: &str) -> Result<String, FieldErrors> {
     let id = value.trim().to_ascii_uppercase();
-    let valid = id.len() == 18
-        && id[..17].chars().all(|c| c.is_ascii_digit())
-        && id[17..].chars().all(|c| c.is_ascii_digit() || c == 'X');
+    // Bytes, not a slice of the string: a slice at 17 would split a
+    // multi-byte character, and one byte of one is never a digit anyway.
+    let valid = match id.as_bytes() {
+        [digits @ .., last] if digits.len() == 17 => {
+            digits.iter().all(u8::is_ascii_digit) && (last.is_ascii_digit() || *last == b'X')
+        }
+        _ => false,
+    };
     if valid {
         Ok(id)
     } else {
@@ -59,6 +64,23 @@ pub fn reveal_or_mask(value: Option<String>, reveal: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_numbers_of_18_bytes_with_other_characters_are_refused_not_a_panic() {
+        assert_eq!(
+            parse_id_number("id_number", " 11010519491231002x ").unwrap(),
+            "11010519491231002X"
+        );
+        for bad in [
+            "\\ê+\u{90442}\u{ea91d}ß\u{a2117}",
+            "1101051949123100é",
+            "11010519491231002",
+            "110105194912310021X",
+            "1101051949123100XX",
+        ] {
+            assert!(parse_id_number("id_number", bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn masks_mobile_as_spec_shows() {
