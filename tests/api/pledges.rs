@@ -18,13 +18,17 @@ fn today() -> NaiveDate {
     (Utc::now() + Duration::hours(8)).date_naive()
 }
 
+/// Noon of `date` in China, or now when that is still to come (a visit
+/// cannot be in the future; before noon, now is the same day there).
 fn china_noon(date: NaiveDate) -> String {
     let offset = FixedOffset::east_opt(8 * 3600).unwrap();
-    date.and_hms_opt(12, 0, 0)
+    let noon = date
+        .and_hms_opt(12, 0, 0)
         .unwrap()
         .and_local_timezone(offset)
         .unwrap()
-        .to_rfc3339()
+        .with_timezone(&Utc);
+    noon.min(Utc::now()).to_rfc3339()
 }
 
 /// A pledge running from ten days ago to ten days ahead, with one target
