@@ -11,10 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
 
 use crate::entities::{household, user};
 use crate::error::ApiError;
@@ -104,49 +103,74 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(PREFIX)
 }
 
+/// The SQL condition of an ID number stored in plaintext. Literals, as in
+/// the partial indexes `users_unsealed_id_number` and
+/// `households_unsealed_id_number`, so that PostgreSQL can match them.
+pub const UNSEALED: &str = "id_number IS NOT NULL AND id_number NOT LIKE 'v1:%'";
+
+/// Rows sealed per round of [`seal_stored_id_numbers`].
+const SEAL_BATCH: u64 = 500;
+
 /// Seals every ID number still stored in plaintext (rows from before sealing,
 /// an import by other tools, a restored old backup). Run at start-up; a value
-/// already sealed is left alone, so running it again changes nothing.
+/// already sealed is left alone, so running it again changes nothing, and
+/// finding that nothing is left is one lookup in an empty partial index.
 /// Answers how many values it sealed.
 pub async fn seal_stored_id_numbers(
     db: &impl ConnectionTrait,
     cipher: &IdNumberCipher,
 ) -> Result<u64, ApiError> {
+    let users =
+        seal_rows::<user::Entity>(db, cipher, user::Column::Id, user::Column::IdNumber).await?;
+    let households = seal_rows::<household::Entity>(
+        db,
+        cipher,
+        household::Column::Id,
+        household::Column::IdNumber,
+    )
+    .await?;
+    Ok(users + households)
+}
+
+/// Seals the plaintext ID numbers of one table, [`SEAL_BATCH`] rows a round.
+async fn seal_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    cipher: &IdNumberCipher,
+    id: E::Column,
+    id_number: E::Column,
+) -> Result<u64, ApiError> {
     let mut sealed = 0;
-    let users = user::Entity::find()
-        .filter(user::Column::IdNumber.is_not_null())
-        .filter(user::Column::IdNumber.not_like(format!("{PREFIX}%")))
-        .all(db)
-        .await?;
-    for row in users {
-        let Some(plain) = row.id_number.clone() else {
-            continue;
-        };
-        let mut changed = row.into_active_model();
-        changed.id_number = Set(Some(cipher.seal(&plain)?));
-        changed.update(db).await?;
-        sealed += 1;
+    loop {
+        let plain: Vec<(Uuid, String)> = E::find()
+            .select_only()
+            .columns([id, id_number])
+            .filter(Expr::cust(UNSEALED))
+            .limit(SEAL_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if plain.is_empty() {
+            return Ok(sealed);
+        }
+        for (row, value) in plain {
+            E::update_many()
+                .col_expr(id_number, Expr::value(cipher.seal(&value)?))
+                .filter(id.eq(row))
+                .exec(db)
+                .await?;
+            sealed += 1;
+        }
     }
-    let households = household::Entity::find()
-        .filter(household::Column::IdNumber.is_not_null())
-        .filter(household::Column::IdNumber.not_like(format!("{PREFIX}%")))
-        .all(db)
-        .await?;
-    for row in households {
-        let Some(plain) = row.id_number.clone() else {
-            continue;
-        };
-        let mut changed = row.into_active_model();
-        changed.id_number = Set(Some(cipher.seal(&plain)?));
-        changed.update(db).await?;
-        sealed += 1;
-    }
-    Ok(sealed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unsealed_condition_names_the_stored_prefix() {
+        assert!(UNSEALED.contains(&format!("NOT LIKE '{PREFIX}%'")));
+    }
 
     const ID: &str = "11010519491231002X";
 

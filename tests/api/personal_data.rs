@@ -2,7 +2,7 @@
 //! whole only to those who may see them.
 
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use xianfeng::entities::{household, user};
 use xianfeng::sealed::{IdNumberCipher, is_sealed, seal_stored_id_numbers};
@@ -108,6 +108,44 @@ async fn id_numbers_written_through_the_api_are_sealed_at_rest() {
         .find(|h| h["id"] == household_id.to_string())
         .unwrap();
     assert_eq!(in_list["id_number"], "320***********123X");
+}
+
+#[tokio::test]
+async fn an_old_backups_thousand_plaintext_id_numbers_are_sealed_in_rounds() {
+    let app = spawn_app().await;
+    let template = household::Entity::find_by_id(app.world.a.branches[0].households[0].id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = (0..1_200).map(|n| {
+        let mut row = template.clone().into_active_model();
+        row.id = Set(uuid::Uuid::now_v7());
+        row.id_number = Set(Some(format!("3201021980010{n:04}X")));
+        row
+    });
+    household::Entity::insert_many(rows.collect::<Vec<_>>())
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+
+    let sealed = seal_stored_id_numbers(&app.db, &cipher()).await.unwrap();
+    let again = seal_stored_id_numbers(&app.db, &cipher()).await.unwrap();
+
+    assert!(sealed >= 1_200, "{sealed}");
+    assert_eq!(again, 0);
+    let stored: Vec<String> = household::Entity::find()
+        .filter(household::Column::IdNumber.is_not_null())
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|h| h.id_number)
+        .collect();
+    assert!(stored.iter().all(|v| is_sealed(v)));
+    let opened: std::collections::HashSet<String> =
+        stored.iter().map(|v| cipher().open(v).unwrap()).collect();
+    assert!((0..1_200).all(|n| opened.contains(&format!("3201021980010{n:04}X"))));
 }
 
 #[tokio::test]
