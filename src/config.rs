@@ -39,6 +39,10 @@ pub struct Settings {
     /// Key of the ID numbers kept encrypted at rest (`ID_NUMBER_KEY`); empty
     /// until [`Settings::ensure_local_secret`] fills it on SQLite.
     pub id_number_key: Vec<u8>,
+    /// The key ID numbers were sealed under before `ID_NUMBER_KEY` replaced
+    /// it (`ID_NUMBER_KEY_PREVIOUS`): values under it still open, and
+    /// `xianfeng reseal-id-numbers` moves them to the current key.
+    pub id_number_key_previous: Option<Vec<u8>>,
     /// Web origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`);
     /// empty: same-origin only.
     pub cors_allowed_origins: Vec<String>,
@@ -238,6 +242,15 @@ impl Settings {
             }
             None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
         };
+        let id_number_key_previous = match lookup("ID_NUMBER_KEY_PREVIOUS") {
+            Some(key) => Some(parse_key(&key).ok_or_else(|| {
+                bad(
+                    "ID_NUMBER_KEY_PREVIOUS",
+                    format!("must be {} hex digits", ID_NUMBER_KEY_BYTES * 2),
+                )
+            })?),
+            None => None,
+        };
         let cors_allowed_origins = match lookup("CORS_ALLOWED_ORIGINS") {
             Some(list) => parse_origins(&list)?,
             None => Vec::new(),
@@ -321,6 +334,7 @@ impl Settings {
             };
         Ok(Settings {
             id_number_key,
+            id_number_key_previous,
             cors_allowed_origins,
             hsts_max_age,
             deleted_retention,
@@ -658,6 +672,8 @@ mod tests {
             let err = settings(&[("ID_NUMBER_KEY", bad_key)]).unwrap_err();
             assert_eq!(err.variable, "ID_NUMBER_KEY");
         }
+        let err = settings(&[("ID_NUMBER_KEY_PREVIOUS", "abcd")]).unwrap_err();
+        assert_eq!(err.variable, "ID_NUMBER_KEY_PREVIOUS");
         let good = settings(&[("ID_NUMBER_KEY", &"ab".repeat(32))]).unwrap();
         assert_eq!(good.id_number_key, vec![0xab; 32]);
     }

@@ -46,6 +46,10 @@ enum Command {
     Backup { path: std::path::PathBuf },
     /// Replace the SQLite database with the backup at PATH; stop the server first.
     Restore { path: std::path::PathBuf },
+    /// After a new ID_NUMBER_KEY, with the old one in ID_NUMBER_KEY_PREVIOUS:
+    /// seal every ID number under the old key again under the new one (the
+    /// server can run meanwhile; afterwards unset ID_NUMBER_KEY_PREVIOUS).
+    ResealIdNumbers,
     /// Remove deleted rows kept longer than DELETED_RETENTION_DAYS now
     /// (the server also does it hourly).
     Purge,
@@ -120,6 +124,20 @@ async fn run() -> anyhow::Result<()> {
             let db = connect_migrated(&settings).await?;
             xianfeng::stats::rollup::rebuild(&db).await?;
             println!("dashboard figures recounted");
+        }
+        Command::ResealIdNumbers => {
+            let mut settings = settings;
+            settings.ensure_local_secret()?;
+            anyhow::ensure!(
+                settings.id_number_key_previous.is_some(),
+                "ID_NUMBER_KEY_PREVIOUS: set it to the key being replaced"
+            );
+            let cipher = xianfeng::sealed::IdNumberCipher::of(&settings)?;
+            let db = connect_migrated(&settings).await?;
+            let resealed = xianfeng::sealed::reseal_id_numbers(&db, &cipher).await?;
+            println!(
+                "{resealed} ID numbers sealed again under ID_NUMBER_KEY; unset ID_NUMBER_KEY_PREVIOUS now"
+            );
         }
         Command::Backup { path } => {
             let db = xianfeng::db::connect(&settings).await?;

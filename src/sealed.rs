@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::entities::{household, user};
@@ -25,6 +25,8 @@ const NONCE_BYTES: usize = 12;
 #[derive(Clone)]
 pub struct IdNumberCipher {
     cipher: ChaCha20Poly1305,
+    /// The key being rotated out: values sealed under it still open.
+    previous: Option<ChaCha20Poly1305>,
 }
 
 impl std::fmt::Debug for IdNumberCipher {
@@ -39,6 +41,30 @@ impl IdNumberCipher {
         let key: [u8; 32] = key.try_into().ok()?;
         Some(IdNumberCipher {
             cipher: ChaCha20Poly1305::new(&Key::from(key)),
+            previous: None,
+        })
+    }
+
+    /// The cipher of `ID_NUMBER_KEY`, also opening values under
+    /// `ID_NUMBER_KEY_PREVIOUS` when that is set.
+    pub fn of(settings: &crate::config::Settings) -> anyhow::Result<Self> {
+        let current = IdNumberCipher::new(&settings.id_number_key)
+            .ok_or_else(|| anyhow::anyhow!("ID_NUMBER_KEY: must be 32 bytes"))?;
+        match &settings.id_number_key_previous {
+            Some(previous) => current
+                .with_previous(previous)
+                .ok_or_else(|| anyhow::anyhow!("ID_NUMBER_KEY_PREVIOUS: must be 32 bytes")),
+            None => Ok(current),
+        }
+    }
+
+    /// The same cipher, also opening values sealed under `previous` (the key
+    /// being rotated out); `None` for a key of another length.
+    pub fn with_previous(self, previous: &[u8]) -> Option<Self> {
+        let previous: [u8; 32] = previous.try_into().ok()?;
+        Some(IdNumberCipher {
+            previous: Some(ChaCha20Poly1305::new(&Key::from(previous))),
+            ..self
         })
     }
 
@@ -55,21 +81,38 @@ impl IdNumberCipher {
     }
 
     /// The ID number of a stored value; plaintext values read as themselves.
-    /// A value sealed under another key is an error (500), never shown.
+    /// A value sealed under neither the key nor the previous one is an error
+    /// (500), never shown.
     pub fn open(&self, stored: &str) -> Result<String, ApiError> {
+        Ok(self.opened(stored)?.0)
+    }
+
+    /// A stored value opened, and whether it was sealed under the previous
+    /// key (so that [`reseal_id_numbers`] seals it again under the current).
+    fn opened(&self, stored: &str) -> Result<(String, bool), ApiError> {
         let Some(encoded) = stored.strip_prefix(PREFIX) else {
-            return Ok(stored.to_owned());
+            return Ok((stored.to_owned(), false));
         };
         let broken = || anyhow::anyhow!("a stored ID number does not open with ID_NUMBER_KEY");
         let bytes = STANDARD_NO_PAD.decode(encoded).map_err(|_| broken())?;
         let Some((nonce, sealed)) = bytes.split_first_chunk::<NONCE_BYTES>() else {
             return Err(broken().into());
         };
-        let plain = self
-            .cipher
-            .decrypt(&Nonce::from(*nonce), sealed)
-            .map_err(|_| broken())?;
-        Ok(String::from_utf8(plain).map_err(|_| broken())?)
+        let nonce = Nonce::from(*nonce);
+        let (plain, under_previous) = match self.cipher.decrypt(&nonce, sealed) {
+            Ok(plain) => (plain, false),
+            Err(_) => {
+                let previous = self.previous.as_ref().ok_or_else(broken)?;
+                (
+                    previous.decrypt(&nonce, sealed).map_err(|_| broken())?,
+                    true,
+                )
+            }
+        };
+        Ok((
+            String::from_utf8(plain).map_err(|_| broken())?,
+            under_previous,
+        ))
     }
 
     /// Seals an optional ID number on its way to the database.
@@ -163,6 +206,65 @@ async fn seal_rows<E: EntityTrait>(
     }
 }
 
+/// Seals again, under the current key, every ID number sealed under the
+/// previous one (`ID_NUMBER_KEY_PREVIOUS`), [`SEAL_BATCH`] rows a round in
+/// the order of their ids; values already under the current key are left
+/// alone, so running it again changes nothing. A value under neither key
+/// stops it with an error. Answers how many values it sealed again.
+pub async fn reseal_id_numbers(
+    db: &impl ConnectionTrait,
+    cipher: &IdNumberCipher,
+) -> Result<u64, ApiError> {
+    let users =
+        reseal_rows::<user::Entity>(db, cipher, user::Column::Id, user::Column::IdNumber).await?;
+    let households = reseal_rows::<household::Entity>(
+        db,
+        cipher,
+        household::Column::Id,
+        household::Column::IdNumber,
+    )
+    .await?;
+    Ok(users + households)
+}
+
+async fn reseal_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    cipher: &IdNumberCipher,
+    id: E::Column,
+    id_number: E::Column,
+) -> Result<u64, ApiError> {
+    let mut resealed = 0;
+    let mut after = Uuid::nil();
+    loop {
+        let stored: Vec<(Uuid, String)> = E::find()
+            .select_only()
+            .columns([id, id_number])
+            .filter(id_number.is_not_null())
+            .filter(id.gt(after))
+            .order_by_asc(id)
+            .limit(SEAL_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some((last, _)) = stored.last() else {
+            return Ok(resealed);
+        };
+        after = *last;
+        for (row, value) in stored {
+            let (plain, under_previous) = cipher.opened(&value)?;
+            if !under_previous {
+                continue;
+            }
+            E::update_many()
+                .col_expr(id_number, Expr::value(cipher.seal(&plain)?))
+                .filter(id.eq(row))
+                .exec(db)
+                .await?;
+            resealed += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +305,27 @@ mod tests {
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(cipher(1).open(&tampered).is_err());
+    }
+
+    #[test]
+    fn a_value_under_the_previous_key_opens_during_a_rotation_and_says_so() {
+        let old = cipher(1).seal(ID).unwrap();
+        let rotating = cipher(2).with_previous(&[1; 32]).unwrap();
+        let new = rotating.seal(ID).unwrap();
+
+        assert_eq!(rotating.opened(&old).unwrap(), (ID.to_owned(), true));
+        assert_eq!(rotating.opened(&new).unwrap(), (ID.to_owned(), false));
+        assert!(
+            cipher(2).open(&old).is_err(),
+            "not without the previous key"
+        );
+        assert!(
+            cipher(1).open(&new).is_err(),
+            "new values are under the new key"
+        );
+        let stranger = cipher(3).seal(ID).unwrap();
+        assert!(rotating.open(&stranger).is_err());
+        assert!(cipher(2).with_previous(&[1; 16]).is_none());
     }
 
     #[test]

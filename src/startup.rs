@@ -58,8 +58,7 @@ impl Application {
         db: DatabaseConnection,
     ) -> anyhow::Result<Self> {
         settings.ensure_local_secret()?;
-        let id_numbers = crate::sealed::IdNumberCipher::new(&settings.id_number_key)
-            .ok_or_else(|| anyhow::anyhow!("ID_NUMBER_KEY: must be 32 bytes"))?;
+        let id_numbers = crate::sealed::IdNumberCipher::of(&settings)?;
         let sealed = crate::sealed::seal_stored_id_numbers(&db, &id_numbers)
             .await
             .map_err(|e| anyhow::anyhow!("sealing stored ID numbers: {e:?}"))?;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use xianfeng::entities::{household, user};
-use xianfeng::sealed::{IdNumberCipher, is_sealed, seal_stored_id_numbers};
+use xianfeng::sealed::{IdNumberCipher, is_sealed, reseal_id_numbers, seal_stored_id_numbers};
 
 use crate::helpers::*;
 
@@ -146,6 +146,65 @@ async fn an_old_backups_thousand_plaintext_id_numbers_are_sealed_in_rounds() {
     let opened: std::collections::HashSet<String> =
         stored.iter().map(|v| cipher().open(v).unwrap()).collect();
     assert!((0..1_200).all(|n| opened.contains(&format!("3201021980010{n:04}X"))));
+}
+
+/// Every ID number stored in users and households, as stored, by row id.
+async fn stored_id_numbers(app: &TestApp) -> Vec<(uuid::Uuid, String)> {
+    let users = user::Entity::find().all(&app.db).await.unwrap();
+    let households = household::Entity::find().all(&app.db).await.unwrap();
+    let mut stored: Vec<(uuid::Uuid, String)> = users
+        .into_iter()
+        .filter_map(|u| Some((u.id, u.id_number?)))
+        .chain(
+            households
+                .into_iter()
+                .filter_map(|h| Some((h.id, h.id_number?))),
+        )
+        .collect();
+    stored.sort();
+    stored
+}
+
+#[tokio::test]
+async fn a_rotated_key_takes_over_every_id_number_and_the_old_one_can_go() {
+    let app = spawn_app().await;
+    let new_key = [7u8; 32];
+    seal_stored_id_numbers(&app.db, &cipher()).await.unwrap();
+    let opened_with = |key: &IdNumberCipher, stored: &[(uuid::Uuid, String)]| {
+        stored
+            .iter()
+            .map(|(id, v)| key.open(v).map(|plain| (*id, plain)))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let before = stored_id_numbers(&app).await;
+    let plain = opened_with(&cipher(), &before).unwrap();
+    assert!(before.len() >= 2, "users and households hold ID numbers");
+    let rotating = IdNumberCipher::new(&new_key)
+        .unwrap()
+        .with_previous(&hex::decode(ID_NUMBER_KEY).unwrap())
+        .unwrap();
+
+    let resealed = reseal_id_numbers(&app.db, &rotating).await.unwrap();
+    let again = reseal_id_numbers(&app.db, &rotating).await.unwrap();
+
+    assert_eq!(resealed, before.len() as u64);
+    assert_eq!(again, 0);
+    let after = stored_id_numbers(&app).await;
+    let only_new = IdNumberCipher::new(&new_key).unwrap();
+    assert_eq!(
+        opened_with(&only_new, &after).unwrap(),
+        plain,
+        "the same ID numbers, in the same rows"
+    );
+    assert!(
+        after.iter().all(|(_, v)| cipher().open(v).is_err()),
+        "the old key opens none"
+    );
+    let stranger = IdNumberCipher::new(&[9u8; 32]).unwrap();
+    assert!(
+        reseal_id_numbers(&app.db, &stranger).await.is_err(),
+        "a wrong key stops it"
+    );
 }
 
 #[tokio::test]
