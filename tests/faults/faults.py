@@ -379,8 +379,11 @@ def postgres_stopped(pg, redis):
         for w in workers:
             w.start()
         time.sleep(3)
-        phase["name"] = "down"
+        # A request sent while PostgreSQL shuts down may still commit: the
+        # outage starts when pg_ctl says it has stopped.
+        phase["name"] = "stopping"
         pg.stop()
+        phase["name"] = "down"
         time.sleep(1)
         status, body, seconds = request(server, "GET", "/readyz", timeout=30)
         tally.count(status == 200)
