@@ -196,12 +196,7 @@ async fn seal_rows<E: EntityTrait>(
             return Ok(sealed);
         }
         for (row, value) in plain {
-            E::update_many()
-                .col_expr(id_number, Expr::value(cipher.seal(&value)?))
-                .filter(id.eq(row))
-                .exec(db)
-                .await?;
-            sealed += 1;
+            sealed += replace::<E>(db, (id, row), id_number, &value, cipher.seal(&value)?).await?;
         }
     }
 }
@@ -255,14 +250,29 @@ async fn reseal_rows<E: EntityTrait>(
             if !under_previous {
                 continue;
             }
-            E::update_many()
-                .col_expr(id_number, Expr::value(cipher.seal(&plain)?))
-                .filter(id.eq(row))
-                .exec(db)
-                .await?;
-            resealed += 1;
+            resealed +=
+                replace::<E>(db, (id, row), id_number, &value, cipher.seal(&plain)?).await?;
         }
     }
+}
+
+/// Stores `sealed` in place of `seen`, unless the row changed since it was
+/// read (an edit sealed under the current key must not be overwritten with
+/// the value it replaced). Answers 1 when it did, 0 when the row had moved on.
+async fn replace<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    (id, row): (E::Column, Uuid),
+    id_number: E::Column,
+    seen: &str,
+    sealed: String,
+) -> Result<u64, ApiError> {
+    let updated = E::update_many()
+        .col_expr(id_number, Expr::value(sealed))
+        .filter(id.eq(row))
+        .filter(id_number.eq(seen))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected)
 }
 
 #[cfg(test)]
