@@ -3,7 +3,7 @@
 //! a `phase_id`, and the announcement of a phase that has started.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -59,28 +59,33 @@ pub fn admit(
     })
 }
 
-/// The township's phase of now with its campaign's name, for `/me`.
+/// The township's phase of now with its campaign's name, for `/me`: the
+/// phase as [`admit`] sees it, from the replica's township cache. A campaign
+/// deleted through another replica meanwhile shows no phase.
 pub async fn current_phase(
     db: &impl ConnectionTrait,
-    township_id: Uuid,
-    tz: chrono_tz::Tz,
+    township: &Known,
     now: DateTime<Utc>,
 ) -> Result<Option<CurrentPhase>, ApiError> {
-    let Some(phase) = repo::phase_at(db, township_id, now).await? else {
+    let Some(phase) = township.phase_at(now) else {
         return Ok(None);
     };
-    let owner = repo::reload(db, phase.campaign_id).await?;
-    let position = repo::phases_of(db, &[owner.id])
+    let Some(owner) = campaign::Entity::find_by_id(phase.campaign_id)
+        .one(db)
         .await?
-        .remove(&owner.id)
-        .unwrap_or_default()
+    else {
+        return Ok(None);
+    };
+    let position = township
+        .phases
         .iter()
+        .filter(|p| p.campaign_id == owner.id)
         .position(|p| p.id == phase.id)
         .unwrap_or_default()
         + 1;
     Ok(Some(CurrentPhase {
         campaign_name: owner.name,
-        phase: PhaseView::of(phase, position, today_in(tz, now)),
+        phase: PhaseView::of(phase.clone(), position, today_in(township.zone, now)),
     }))
 }
 

@@ -210,23 +210,6 @@ pub async fn reload(db: &impl ConnectionTrait, id: Uuid) -> Result<campaign::Mod
         .ok_or(ApiError::NotFound)
 }
 
-/// The township's phase covering `at`, if any (phases never overlap).
-pub async fn phase_at(
-    db: &impl ConnectionTrait,
-    township_id: Uuid,
-    at: DateTime<Utc>,
-) -> Result<Option<campaign_phase::Model>, ApiError> {
-    use campaign_phase::Column as P;
-    Ok(campaign_phase::Entity::find()
-        .filter(P::TownshipId.eq(township_id))
-        .filter(P::StartsAt.lte(at))
-        .filter(P::EndsAt.gt(at))
-        .order_by_asc(P::StartsAt)
-        .limit(1)
-        .one(db)
-        .await?)
-}
-
 /// Every phase of the township's campaigns, earliest first.
 pub async fn phases_of_township(
     db: &impl ConnectionTrait,

@@ -55,13 +55,12 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me
         None => None,
     };
     let township = crate::townships::repo::by_id(&state.db, actor.township_id).await?;
-    let current_phase = crate::campaigns::admission::current_phase(
-        &state.db,
-        actor.township_id,
-        crate::domain::buckets::zone(&township.timezone),
-        crate::db::now(),
-    )
-    .await?;
+    let known = state
+        .township_settings
+        .known(&state.db, actor.township_id)
+        .await?;
+    let current_phase =
+        crate::campaigns::admission::current_phase(&state.db, &known, crate::db::now()).await?;
     Ok(web::Json(Me {
         user: UserView::full(state.id_numbers.open_user(found)?),
         branch,
