@@ -6,15 +6,14 @@
 pub mod routes;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::db::Batch;
 use crate::entities::audit_log;
 use crate::error::ApiError;
 use crate::http::pagination::Page;
@@ -38,7 +37,30 @@ pub async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), ApiError> {
-    audit_log::ActiveModel {
+    let mut batch = Batch::default();
+    add(
+        &mut batch,
+        actor,
+        action,
+        subject_kind,
+        subject_id,
+        before,
+        after,
+    );
+    Ok(batch.write(db).await?)
+}
+
+/// [`record`], as a row of `batch`.
+pub fn add(
+    batch: &mut Batch,
+    actor: &Actor,
+    action: &str,
+    subject_kind: &str,
+    subject_id: Uuid,
+    before: Option<Value>,
+    after: Option<Value>,
+) {
+    batch.insert(audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         township_id: Set(actor.township_id),
         actor_id: Set(Some(actor.user_id)),
@@ -49,10 +71,7 @@ pub async fn record(
         after: Set(after),
         request_id: Set(actor.request_id.clone()),
         created_at: Set(Utc::now()),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    });
 }
 
 /// Records that `actor` was shown the personal data of subjects whole (a

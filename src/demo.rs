@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::auth::{Actor, password};
 use crate::branches::repo as branches;
+use crate::db::Batch;
 use crate::domain::PledgeScope;
 use crate::domain::pledge::{PledgeMetric, Target, TargetMetric};
 use crate::domain::{
@@ -303,17 +304,18 @@ async fn demo_visit(
         follow_up: n.is_multiple_of(2),
         photo_ids: Vec::new(),
     };
+    let mut batch = Batch::default();
     let created = visits::insert(
-        txn,
+        &mut batch,
         member,
         household.branch_id,
         &content,
         Some(22.2),
         &[],
         visited_at,
-    )
-    .await?;
-    workflow::record_event(txn, member, submitted_event(created.id)).await?;
+    );
+    workflow::add_event(&mut batch, member, submitted_event(created.id));
+    batch.write(txn).await?;
     let decision = match n % 3 {
         0 => Some((ReviewDecision::Approve, None)),
         2 => Some((ReviewDecision::Return, Some("请补充走访照片"))),

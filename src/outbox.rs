@@ -5,10 +5,11 @@
 use std::cell::Cell;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db::Batch;
 use crate::entities::outbox_event;
 use crate::error::ApiError;
 
@@ -39,7 +40,28 @@ pub async fn enqueue(
     subject_id: Uuid,
     payload: Value,
 ) -> Result<(), ApiError> {
-    outbox_event::ActiveModel {
+    let mut batch = Batch::default();
+    add(
+        &mut batch,
+        township_id,
+        kind,
+        subject_kind,
+        subject_id,
+        payload,
+    );
+    Ok(batch.write(db).await?)
+}
+
+/// [`enqueue`], as a row of `batch`.
+pub fn add(
+    batch: &mut Batch,
+    township_id: Uuid,
+    kind: &str,
+    subject_kind: &str,
+    subject_id: Uuid,
+    payload: Value,
+) {
+    batch.insert(outbox_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         township_id: Set(township_id),
         kind: Set(kind.to_owned()),
@@ -50,10 +72,7 @@ pub async fn enqueue(
         relayed_at: Set(None),
         attempts: Set(0),
         last_error: Set(None),
-    }
-    .insert(db)
-    .await?;
+    });
     // Outside `tallying` (a background job) nobody counts, and that is fine.
     let _ = WRITTEN.try_with(|written| written.set(written.get() + 1));
-    Ok(())
 }

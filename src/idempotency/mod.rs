@@ -11,14 +11,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::db::Batch;
 use crate::domain::FieldErrors;
 use crate::entities::idempotency_key;
 use crate::error::ApiError;
@@ -149,16 +151,35 @@ impl Claim {
         status: StatusCode,
         body: &T,
     ) -> Result<HttpResponse, ApiError> {
+        let mut batch = Batch::default();
+        let answer = self.answer(&mut batch, status, body)?;
+        batch.write(txn).await?;
+        Ok(answer)
+    }
+
+    /// [`Claim::complete`], storing the answer as a row of `batch`, which
+    /// the caller writes before committing.
+    pub fn answer<T: Serialize>(
+        self,
+        batch: &mut Batch,
+        status: StatusCode,
+        body: &T,
+    ) -> Result<HttpResponse, ApiError> {
         let json = serde_json::to_string(body).map_err(anyhow::Error::from)?;
         if let Claim::Fresh(Some(id)) = self {
-            idempotency_key::ActiveModel {
-                id: Set(id),
-                response_status: Set(Some(i32::from(status.as_u16()))),
-                response_body: Set(Some(json.clone())),
-                ..Default::default()
-            }
-            .update(txn)
-            .await?;
+            batch.update(
+                idempotency_key::Entity::update_many()
+                    .col_expr(
+                        idempotency_key::Column::ResponseStatus,
+                        Expr::value(i32::from(status.as_u16())),
+                    )
+                    .col_expr(
+                        idempotency_key::Column::ResponseBody,
+                        Expr::value(json.clone()),
+                    )
+                    .filter(idempotency_key::Column::Id.eq(id))
+                    .into_query(),
+            );
         }
         Ok(HttpResponse::build(status)
             .content_type("application/json")

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -14,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::auth::access::Submission;
+use crate::db::Batch;
 use crate::domain::review::{ReviewRefusal, decide};
 use crate::domain::{ReviewDecision, ReviewStatus};
 use crate::entities::{mediation_report, pledge, submission_event, visit};
@@ -214,7 +214,14 @@ pub async fn record_event(
     actor: &Actor,
     event: HistoryEvent<'_>,
 ) -> Result<(), ApiError> {
-    submission_event::ActiveModel {
+    let mut batch = Batch::default();
+    add_event(&mut batch, actor, event);
+    Ok(batch.write(db).await?)
+}
+
+/// [`record_event`], as a row of `batch`.
+pub fn add_event(batch: &mut Batch, actor: &Actor, event: HistoryEvent<'_>) {
+    batch.insert(submission_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         township_id: Set(actor.township_id),
         subject_kind: Set(event.subject_kind.to_owned()),
@@ -225,10 +232,7 @@ pub async fn record_event(
         comment: Set(event.comment.map(str::to_owned)),
         snapshot: Set(event.snapshot),
         created_at: Set(crate::db::now()),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    });
 }
 
 /// One entry of a submission's history.

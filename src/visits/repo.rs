@@ -3,15 +3,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
 use super::dto::{VisitContent, VisitFilter};
 use crate::auth::Actor;
+use crate::db::Batch;
 use crate::domain::visit::FlagInputs;
 use crate::domain::{FieldErrors, Location, QualityThresholds, ReviewStatus, VisitFlag};
 use crate::entities::{household, upload, upload_attachment, visit};
@@ -82,37 +83,65 @@ pub fn filtered(
     Ok(query)
 }
 
-/// The household a member checks in at: one of their own branch.
-pub async fn household_for(
+/// The household a member checks in at, which must be of their own branch,
+/// and how many of the member's other visits fall within the burst window
+/// around `visited_at` (counted up to the threshold: only whether it is
+/// reached matters, so a member with thousands of visits costs no more than
+/// one with five). One statement, as a check-in pays for each round trip.
+pub async fn household_and_nearby(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    household_id: Uuid,
-) -> Result<household::Model, ApiError> {
-    household::Entity::find_by_id(household_id)
+    content: &VisitContent,
+    edited: Option<Uuid>,
+    thresholds: &QualityThresholds,
+) -> Result<(household::Model, u32), ApiError> {
+    let window = thresholds.burst_window();
+    let mut nearby = visit::Entity::find()
+        .select_only()
+        .expr(Expr::val(1))
+        .filter(visit::Column::MemberId.eq(actor.user_id))
+        .filter(visit::Column::VisitedAt.gte(content.visited_at - window))
+        .filter(visit::Column::VisitedAt.lte(content.visited_at + window));
+    if let Some(id) = edited {
+        nearby = nearby.filter(visit::Column::Id.ne(id));
+    }
+    let nearby = nearby.limit(u64::from(thresholds.burst_count)).into_query();
+    let counted = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(nearby, Alias::new("nearby"))
+        .to_owned();
+    let query = household::Entity::find_by_id(content.household_id)
         .filter(household::Column::TownshipId.eq(actor.township_id))
         .filter(household::Column::BranchId.eq(actor.branch_id.unwrap_or_default()))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            FieldErrors::single(
-                "household_id",
-                "not_found",
-                "农户不存在或不属于本支部",
-                "no such household in your branch",
-            )
-            .into()
-        })
+        .expr_as(
+            Expr::SubQuery(None, Box::new(counted.into())),
+            "nearby_visits",
+        )
+        .build(db.get_database_backend());
+    let Some(row) = db.query_one_raw(query).await? else {
+        return Err(FieldErrors::single(
+            "household_id",
+            "not_found",
+            "农户不存在或不属于本支部",
+            "no such household in your branch",
+        )
+        .into());
+    };
+    let household = household::Model::from_query_result(&row, "")?;
+    let nearby: i64 = row.try_get("", "nearby_visits")?;
+    Ok((household, u32::try_from(nearby).unwrap_or(u32::MAX)))
 }
 
 /// A check-in being assessed.
 pub struct CheckIn<'a> {
     /// `None` for a new visit; an edited one is not its own neighbour.
     pub visit_id: Option<Uuid>,
-    pub member_id: Uuid,
     pub household: &'a household::Model,
     pub content: &'a VisitContent,
     pub photos: &'a [upload::Model],
     pub received_at: DateTime<Utc>,
+    /// The member's other visits in the burst window, from [`household_and_nearby`].
+    pub nearby_visits_by_member: u32,
 }
 
 /// Distance and quality flags of a check-in, from the township's thresholds.
@@ -124,31 +153,13 @@ pub async fn assess(
     let content = check_in.content;
     let distance_m =
         household_location(check_in.household).map(|at| at.distance_m(content.location));
-    let window = thresholds.burst_window();
-    let mut nearby = visit::Entity::find()
-        .filter(visit::Column::MemberId.eq(check_in.member_id))
-        .filter(visit::Column::VisitedAt.gte(content.visited_at - window))
-        .filter(visit::Column::VisitedAt.lte(content.visited_at + window));
-    if let Some(id) = check_in.visit_id {
-        nearby = nearby.filter(visit::Column::Id.ne(id));
-    }
-    // Only whether the threshold is reached matters: read at most that many
-    // ids, so a member with thousands of visits costs no more than one with five.
-    let nearby: Vec<Uuid> = nearby
-        .select_only()
-        .column(visit::Column::Id)
-        .limit(u64::from(thresholds.burst_count))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let nearby_visits_by_member = u32::try_from(nearby.len()).unwrap_or(u32::MAX);
     let photo_seen_elsewhere = photo_seen_elsewhere(db, check_in.photos, check_in.visit_id).await?;
     let flags = thresholds.flags(&FlagInputs {
         distance_m,
         accuracy_m: content.location.accuracy_m,
         visited_at: content.visited_at,
         received_at: check_in.received_at,
-        nearby_visits_by_member,
+        nearby_visits_by_member: check_in.nearby_visits_by_member,
         photo_seen_elsewhere,
     });
     Ok((distance_m, flags))
@@ -192,47 +203,48 @@ async fn photo_seen_elsewhere(
     Ok(elsewhere.count(db).await? > 0)
 }
 
-/// Inserts a new pending visit.
-pub async fn insert(
-    db: &impl ConnectionTrait,
+/// A new pending visit, added to `batch` (the caller writes it with its
+/// history entry, outbox event and audit row).
+pub fn insert(
+    batch: &mut Batch,
     actor: &Actor,
     branch_id: Uuid,
     content: &VisitContent,
     distance_m: Option<f64>,
     flags: &[VisitFlag],
     now: DateTime<Utc>,
-) -> Result<visit::Model, ApiError> {
-    Ok(visit::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        township_id: Set(actor.township_id),
-        branch_id: Set(branch_id),
-        household_id: Set(content.household_id),
-        member_id: Set(actor.user_id),
-        kind: Set(content.kind.as_str().to_owned()),
-        visited_at: Set(content.visited_at),
-        received_at: Set(now),
-        submitted_at: Set(now),
-        lat: Set(content.location.lat),
-        lng: Set(content.location.lng),
-        accuracy_m: Set(content.location.accuracy_m),
-        coord_system: Set(content.location.coord_system.as_str().to_owned()),
-        distance_m: Set(distance_m),
-        summary: Set(content.summary.clone()),
-        needs: Set(serde_json::json!(content.needs)),
-        follow_up: Set(content.follow_up),
-        photo_ids: Set(serde_json::json!(content.photo_ids)),
-        flags: Set(serde_json::json!(flags)),
-        status: Set(ReviewStatus::Pending.as_str().to_owned()),
-        version: Set(1),
-        reviewer_id: Set(None),
-        review_decision: Set(None),
-        review_comment: Set(None),
-        reviewed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?)
+) -> visit::Model {
+    let created = visit::Model {
+        id: Uuid::now_v7(),
+        township_id: actor.township_id,
+        branch_id,
+        household_id: content.household_id,
+        member_id: actor.user_id,
+        kind: content.kind.as_str().to_owned(),
+        visited_at: content.visited_at,
+        received_at: now,
+        submitted_at: now,
+        lat: content.location.lat,
+        lng: content.location.lng,
+        accuracy_m: content.location.accuracy_m,
+        coord_system: content.location.coord_system.as_str().to_owned(),
+        distance_m,
+        summary: content.summary.clone(),
+        needs: serde_json::json!(content.needs),
+        follow_up: content.follow_up,
+        photo_ids: serde_json::json!(content.photo_ids),
+        flags: serde_json::json!(flags),
+        status: ReviewStatus::Pending.as_str().to_owned(),
+        version: 1,
+        reviewer_id: None,
+        review_decision: None,
+        review_comment: None,
+        reviewed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    batch.insert(created.clone().into_active_model().reset_all());
+    created
 }
 
 /// Writes an edited returned visit back as pending, conditional on the

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::db::Batch;
 use crate::domain::campaign::SubmissionKind;
 use crate::entities::visit;
 use crate::error::{ApiError, ErrorBody};
@@ -76,21 +77,22 @@ pub async fn create_visit(
         Some(content.visited_at),
     )?;
     let checked = check(&state, &txn, &actor, &content, None, now).await?;
+    let mut batch = Batch::default();
     let created = repo::insert(
-        &txn,
+        &mut batch,
         &actor,
         checked.household.branch_id,
         &content,
         checked.distance_m,
         &checked.flags,
         now,
-    )
-    .await?;
-    crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, created.id, &checked.photos)
-        .await?;
+    );
     let view = VisitView::from(created);
-    record_submission(&txn, &actor, &view, &checked.household, None).await?;
-    let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
+    record_submission(&mut batch, &actor, &view, &checked.household, None);
+    let answer = claim.answer(&mut batch, StatusCode::CREATED, &view)?;
+    batch.write(&txn).await?;
+    crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, view.id, &checked.photos)
+        .await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -191,8 +193,10 @@ pub async fn edit_visit(
     crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, updated.id, &checked.photos)
         .await?;
     let view = VisitView::from(updated);
-    record_submission(&txn, &actor, &view, &checked.household, Some(&before)).await?;
-    let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
+    let mut batch = Batch::default();
+    record_submission(&mut batch, &actor, &view, &checked.household, Some(&before));
+    let answer = claim.answer(&mut batch, StatusCode::OK, &view)?;
+    batch.write(&txn).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -260,8 +264,9 @@ pub async fn decide_visit(
     workflow::record_decision::<visit::Entity>(txn, &seen, decision, comment, actor).await?;
     let decided = repo::find_readable(txn, actor, id).await?;
     let view = VisitView::from(decided);
-    workflow::record_event(
-        txn,
+    let mut batch = Batch::default();
+    workflow::add_event(
+        &mut batch,
         actor,
         workflow::HistoryEvent {
             subject_kind: SUBJECT_KIND,
@@ -271,27 +276,25 @@ pub async fn decide_visit(
             comment,
             snapshot: None,
         },
-    )
-    .await?;
-    outbox::enqueue(
-        txn,
+    );
+    outbox::add(
+        &mut batch,
         actor.township_id,
         "visit.reviewed",
         SUBJECT_KIND,
         view.id,
         json!({ "member_id": view.member_id, "branch_id": view.branch_id, "household_id": view.household_id, "decision": decision, "comment": comment, "reviewer_id": actor.user_id }),
-    )
-    .await?;
-    audit::record(
-        txn,
+    );
+    audit::add(
+        &mut batch,
         actor,
         &format!("visit.{}", decision.event()),
         SUBJECT_KIND,
         view.id,
         audit::snapshot(&before),
         audit::snapshot(&view),
-    )
-    .await?;
+    );
+    batch.write(txn).await?;
     Ok(view)
 }
 
@@ -333,16 +336,18 @@ async fn check(
     edited: Option<&visit::Model>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Checked, ApiError> {
-    let household = repo::household_for(txn, actor, content.household_id).await?;
-    let photos = crate::uploads::repo::own_photos(txn, actor, &content.photo_ids).await?;
     let thresholds = thresholds(state, txn, actor).await?;
+    let visit_id = edited.map(|v| v.id);
+    let (household, nearby_visits_by_member) =
+        repo::household_and_nearby(txn, actor, content, visit_id, &thresholds).await?;
+    let photos = crate::uploads::repo::own_photos(txn, actor, &content.photo_ids).await?;
     let check_in = repo::CheckIn {
-        visit_id: edited.map(|v| v.id),
-        member_id: actor.user_id,
+        visit_id,
         household: &household,
         content,
         photos: &photos,
         received_at: edited.map_or(now, |v| v.received_at),
+        nearby_visits_by_member,
     };
     let (distance_m, flags) = repo::assess(txn, &thresholds, &check_in).await?;
     Ok(Checked {
@@ -355,13 +360,13 @@ async fn check(
 
 /// The history entry, outbox event and audit row of a visit (re)submitted
 /// for review; `before` is the returned visit an edit replaced.
-async fn record_submission(
-    txn: &sea_orm::DatabaseTransaction,
+fn record_submission(
+    batch: &mut Batch,
     actor: &Actor,
     view: &VisitView,
     household: &crate::entities::household::Model,
     before: Option<&VisitView>,
-) -> Result<(), ApiError> {
+) {
     let (action, event, audited) = match before {
         None => ("submitted", "visit.submitted", "visit.created"),
         Some(_) => ("resubmitted", "visit.resubmitted", "visit.resubmitted"),
@@ -375,7 +380,7 @@ async fn record_submission(
         comment: None,
         snapshot: snapshot.clone(),
     };
-    workflow::record_event(txn, actor, entry).await?;
+    workflow::add_event(batch, actor, entry);
     let payload = json!({
         "branch_id": view.branch_id,
         "member_id": view.member_id,
@@ -383,25 +388,23 @@ async fn record_submission(
         "household": household.head_name,
         "kind": view.kind,
     });
-    outbox::enqueue(
-        txn,
+    outbox::add(
+        batch,
         actor.township_id,
         event,
         SUBJECT_KIND,
         view.id,
         payload,
-    )
-    .await?;
-    audit::record(
-        txn,
+    );
+    audit::add(
+        batch,
         actor,
         audited,
         SUBJECT_KIND,
         view.id,
         before.and_then(audit::snapshot),
         snapshot,
-    )
-    .await
+    );
 }
 
 /// The township's flag thresholds, read through `txn` when not cached (a

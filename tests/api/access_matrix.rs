@@ -1103,17 +1103,17 @@ async fn pending_visit(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::A
         follow_up: false,
         photo_ids: Vec::new(),
     };
+    let mut batch = xianfeng::db::Batch::default();
     let visit = xianfeng::visits::repo::insert(
-        &app.db,
+        &mut batch,
         actor,
         branch.branch.id,
         &content,
         None,
         &[],
         xianfeng::db::now(),
-    )
-    .await
-    .unwrap();
+    );
+    batch.write(&app.db).await.unwrap();
     visit.id
 }
 

@@ -46,8 +46,9 @@ async fn visit_in(app: &TestApp, branch: &Branch, visited_at: DateTime<Utc>, sta
         photo_ids: Vec::new(),
     };
     let actor = member_actor(&branch.members[0]);
+    let mut batch = xianfeng::db::Batch::default();
     let id = xianfeng::visits::repo::insert(
-        &app.db,
+        &mut batch,
         &actor,
         branch.branch.id,
         &content,
@@ -55,9 +56,8 @@ async fn visit_in(app: &TestApp, branch: &Branch, visited_at: DateTime<Utc>, sta
         &[],
         xianfeng::db::now(),
     )
-    .await
-    .unwrap()
     .id;
+    batch.write(&app.db).await.unwrap();
     visit::Entity::update_many()
         .col_expr(visit::Column::Status, Expr::value(status))
         .filter(visit::Column::Id.eq(id))
