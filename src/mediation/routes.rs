@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::db::Batch;
 use crate::domain::campaign::SubmissionKind;
 use crate::domain::mediation::{
     EscalationRefusal, EscalationStatus, MediationOutcome, RiskLevel, escalates_on_submission,
@@ -104,7 +105,9 @@ pub async fn create_report(
     };
     let created = repo::insert(&txn, &actor, &content, &submitted).await?;
     crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, created.id, &photos).await?;
-    record_submission(&txn, &actor, &created, None).await?;
+    let mut batch = Batch::default();
+    record_submission(&mut batch, &actor, &created, None);
+    batch.write(&txn).await?;
     let report = escalate_if_grave(&txn, &actor, created, now).await?;
     let view = MediationReportView::at(report, now);
     let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
@@ -212,7 +215,9 @@ pub async fn edit_report(
     let updated = repo::resubmit(&txn, &current, &content, &submitted).await?;
     crate::uploads::repo::detach_photos(&txn, SUBJECT_KIND, updated.id).await?;
     crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, updated.id, &photos).await?;
-    record_submission(&txn, &actor, &updated, Some(&before)).await?;
+    let mut batch = Batch::default();
+    record_submission(&mut batch, &actor, &updated, Some(&before));
+    batch.write(&txn).await?;
     let report = escalate_if_grave(&txn, &actor, updated, now).await?;
     let view = MediationReportView::at(report, now);
     let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
@@ -729,12 +734,12 @@ async fn record_escalation(
 
 /// The history entry, outbox event and audit row of a report (re)submitted
 /// for review; `before` is the returned report an edit replaced.
-async fn record_submission(
-    txn: &DatabaseTransaction,
+fn record_submission(
+    batch: &mut Batch,
     actor: &Actor,
     report: &mediation_report::Model,
     before: Option<&MediationReportView>,
-) -> Result<(), ApiError> {
+) {
     let (action, event, audited) = match before {
         None => (
             "submitted",
@@ -749,8 +754,8 @@ async fn record_submission(
     };
     let view = MediationReportView::at(report.clone(), report.updated_at);
     let snapshot = audit::snapshot(&view);
-    workflow::record_event(
-        txn,
+    workflow::add_event(
+        batch,
         actor,
         HistoryEvent {
             subject_kind: SUBJECT_KIND,
@@ -760,27 +765,24 @@ async fn record_submission(
             comment: None,
             snapshot: snapshot.clone(),
         },
-    )
-    .await?;
-    outbox::enqueue(
-        txn,
+    );
+    outbox::add(
+        batch,
         actor.township_id,
         event,
         SUBJECT_KIND,
         view.id,
         json!({ "branch_id": view.branch_id, "member_id": view.member_id, "title": view.title, "category": view.category }),
-    )
-    .await?;
-    audit::record(
-        txn,
+    );
+    audit::add(
+        batch,
         actor,
         audited,
         SUBJECT_KIND,
         view.id,
         before.and_then(audit::snapshot),
         snapshot,
-    )
-    .await
+    );
 }
 
 fn escalation_conflict(refusal: EscalationRefusal) -> ApiError {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::auth::{Action, Actor};
+use crate::db::Batch;
 use crate::domain::campaign::SubmissionKind;
 use crate::domain::text::{self, COMMENT_MAX, SUMMARY_MAX};
 use crate::domain::{FieldErrors, PledgeScope, PledgeStatus, ReviewDecision};
@@ -100,8 +101,10 @@ pub async fn create_pledge(
     };
     let created = repo::insert(&txn, &actor, branch_id, scope, &content, now).await?;
     let view = repo::view(&txn, created).await?;
-    record_submission(&txn, &actor, &view, None).await?;
-    let answer = claim.complete(&txn, StatusCode::CREATED, &view).await?;
+    let mut batch = Batch::default();
+    record_submission(&mut batch, &actor, &view, None);
+    let answer = claim.answer(&mut batch, StatusCode::CREATED, &view)?;
+    batch.write(&txn).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -191,8 +194,10 @@ pub async fn edit_pledge(
     let before = repo::view(&txn, current.clone()).await?;
     let updated = repo::resubmit(&txn, &current, &content, now).await?;
     let view = repo::view(&txn, updated).await?;
-    record_submission(&txn, &actor, &view, Some(&before)).await?;
-    let answer = claim.complete(&txn, StatusCode::OK, &view).await?;
+    let mut batch = Batch::default();
+    record_submission(&mut batch, &actor, &view, Some(&before));
+    let answer = claim.answer(&mut batch, StatusCode::OK, &view)?;
+    batch.write(&txn).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -629,12 +634,12 @@ fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::V
 /// The history entry, outbox event and audit row of a pledge made or
 /// resubmitted; `before` is the returned pledge an edit replaced. Branch
 /// pledges are published, so nobody is asked to review them.
-async fn record_submission(
-    txn: &sea_orm::DatabaseTransaction,
+fn record_submission(
+    batch: &mut Batch,
     actor: &Actor,
     view: &PledgeView,
     before: Option<&PledgeView>,
-) -> Result<(), ApiError> {
+) {
     let pledge = &view.pledge;
     let (action, event, audited) = match (pledge.scope, before) {
         (PledgeScope::Branch, _) => ("published", None, "pledge.published"),
@@ -646,8 +651,8 @@ async fn record_submission(
         ),
     };
     let snapshot = audit::snapshot(pledge);
-    workflow::record_event(
-        txn,
+    workflow::add_event(
+        batch,
         actor,
         workflow::HistoryEvent {
             subject_kind: SUBJECT_KIND,
@@ -657,11 +662,10 @@ async fn record_submission(
             comment: None,
             snapshot: snapshot.clone(),
         },
-    )
-    .await?;
+    );
     if let Some(event) = event {
-        outbox::enqueue(
-            txn,
+        outbox::add(
+            batch,
             actor.township_id,
             event,
             SUBJECT_KIND,
@@ -671,17 +675,15 @@ async fn record_submission(
                 "member_id": pledge.author_id,
                 "title": pledge.title,
             }),
-        )
-        .await?;
+        );
     }
-    audit::record(
-        txn,
+    audit::add(
+        batch,
         actor,
         audited,
         SUBJECT_KIND,
         pledge.id,
         before.and_then(|b| audit::snapshot(&b.pledge)),
         snapshot,
-    )
-    .await
+    );
 }
