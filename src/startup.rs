@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sea_orm::DatabaseConnection;
 use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
@@ -124,7 +124,9 @@ impl Application {
             change_versions: Default::default(),
             id_numbers,
         });
-        let openapi = crate::http::openapi::document();
+        // Serialised once and shared: a copy of the document in each worker
+        // would cost every worker its memory for the life of the process.
+        let openapi = web::Bytes::from(serde_json::to_vec(&crate::http::openapi::document())?);
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -137,7 +139,11 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
+                .route(
+                    "/openapi.json",
+                    web::get().to(serve_document(openapi.clone())),
+                )
                 .service(web::redirect("/docs", "/docs/"))
                 .configure(crate::dashboard::configure)
                 .default_service(web::to(unmatched))
@@ -192,6 +198,19 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(crate::notifications::routes::configure)
             .configure(crate::audit::routes::configure),
     );
+}
+
+/// `GET /openapi.json`: the OpenAPI document, serialised at start-up.
+fn serve_document(
+    document: web::Bytes,
+) -> impl Fn() -> std::future::Ready<actix_web::HttpResponse> + Clone {
+    move || {
+        std::future::ready(
+            actix_web::HttpResponse::Ok()
+                .content_type("application/json")
+                .body(document.clone()),
+        )
+    }
 }
 
 /// No route matched: 405 when the path exists with another method, else 404.
