@@ -76,7 +76,8 @@ pub async fn create_visit(
         now,
         Some(content.visited_at),
     )?;
-    let checked = check(&state, &txn, &actor, &content, None, now).await?;
+    let thresholds = &township.settings.quality;
+    let checked = check(&txn, &actor, thresholds, &content, None, now).await?;
     let mut batch = Batch::default();
     let created = repo::insert(
         &mut batch,
@@ -179,7 +180,18 @@ pub async fn edit_visit(
         return Err(workflow::not_returned());
     }
     let content = body.value.apply(VisitContent::from(&before), now)?;
-    let checked = check(&state, &txn, &actor, &content, Some(&current), now).await?;
+    // Read through `txn` when not cached: a second pool connection inside a
+    // transaction could starve the pool.
+    let township = state.township_settings.get(&txn, actor.township_id).await?;
+    let checked = check(
+        &txn,
+        &actor,
+        &township.quality,
+        &content,
+        Some(&current),
+        now,
+    )
+    .await?;
     let updated = repo::resubmit(
         &txn,
         &current,
@@ -329,17 +341,16 @@ struct Checked {
 /// Checks new or edited content: the household is the member's branch's, the
 /// photos are theirs; then the distance and the quality flags.
 async fn check(
-    state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
+    thresholds: &crate::domain::QualityThresholds,
     content: &VisitContent,
     edited: Option<&visit::Model>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Checked, ApiError> {
-    let thresholds = thresholds(state, txn, actor).await?;
     let visit_id = edited.map(|v| v.id);
     let (household, nearby_visits_by_member) =
-        repo::household_and_nearby(txn, actor, content, visit_id, &thresholds).await?;
+        repo::household_and_nearby(txn, actor, content, visit_id, thresholds).await?;
     let photos = crate::uploads::repo::own_photos(txn, actor, &content.photo_ids).await?;
     let check_in = repo::CheckIn {
         visit_id,
@@ -349,7 +360,7 @@ async fn check(
         received_at: edited.map_or(now, |v| v.received_at),
         nearby_visits_by_member,
     };
-    let (distance_m, flags) = repo::assess(txn, &thresholds, &check_in).await?;
+    let (distance_m, flags) = repo::assess(txn, thresholds, &check_in).await?;
     Ok(Checked {
         household,
         photos,
@@ -405,18 +416,4 @@ fn record_submission(
         before.and_then(audit::snapshot),
         snapshot,
     );
-}
-
-/// The township's flag thresholds, read through `txn` when not cached (a
-/// second pool connection inside a transaction could starve the pool).
-async fn thresholds(
-    state: &AppState,
-    txn: &sea_orm::DatabaseTransaction,
-    actor: &Actor,
-) -> Result<crate::domain::QualityThresholds, ApiError> {
-    Ok(state
-        .township_settings
-        .get(txn, actor.township_id)
-        .await?
-        .quality)
 }
