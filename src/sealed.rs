@@ -163,16 +163,52 @@ pub async fn seal_stored_id_numbers(
     db: &impl ConnectionTrait,
     cipher: &IdNumberCipher,
 ) -> Result<u64, ApiError> {
-    let users =
-        seal_rows::<user::Entity>(db, cipher, user::Column::Id, user::Column::IdNumber).await?;
-    let households = seal_rows::<household::Entity>(
-        db,
-        cipher,
-        household::Column::Id,
-        household::Column::IdNumber,
-    )
-    .await?;
-    Ok(users + households)
+    Pass::SealPlaintext.over_every_table(db, cipher).await
+}
+
+/// What a pass over the stored ID numbers replaces.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Values stored in plaintext, sealed under the current key.
+    SealPlaintext,
+    /// Values sealed under the previous key, sealed again under the current one.
+    ResealPrevious,
+}
+
+impl Pass {
+    /// Runs the pass over every column that holds ID numbers; answers how
+    /// many values it replaced.
+    async fn over_every_table(
+        self,
+        db: &impl ConnectionTrait,
+        cipher: &IdNumberCipher,
+    ) -> Result<u64, ApiError> {
+        let users = self
+            .over::<user::Entity>(db, cipher, user::Column::Id, user::Column::IdNumber)
+            .await?;
+        let households = self
+            .over::<household::Entity>(
+                db,
+                cipher,
+                household::Column::Id,
+                household::Column::IdNumber,
+            )
+            .await?;
+        Ok(users + households)
+    }
+
+    async fn over<E: EntityTrait>(
+        self,
+        db: &impl ConnectionTrait,
+        cipher: &IdNumberCipher,
+        id: E::Column,
+        id_number: E::Column,
+    ) -> Result<u64, ApiError> {
+        match self {
+            Pass::SealPlaintext => seal_rows::<E>(db, cipher, id, id_number).await,
+            Pass::ResealPrevious => reseal_rows::<E>(db, cipher, id, id_number).await,
+        }
+    }
 }
 
 /// Seals the plaintext ID numbers of one table, [`SEAL_BATCH`] rows a round.
@@ -210,18 +246,10 @@ pub async fn reseal_id_numbers(
     db: &impl ConnectionTrait,
     cipher: &IdNumberCipher,
 ) -> Result<u64, ApiError> {
-    let users =
-        reseal_rows::<user::Entity>(db, cipher, user::Column::Id, user::Column::IdNumber).await?;
-    let households = reseal_rows::<household::Entity>(
-        db,
-        cipher,
-        household::Column::Id,
-        household::Column::IdNumber,
-    )
-    .await?;
-    Ok(users + households)
+    Pass::ResealPrevious.over_every_table(db, cipher).await
 }
 
+/// Seals again the ID numbers of one table sealed under the previous key.
 async fn reseal_rows<E: EntityTrait>(
     db: &impl ConnectionTrait,
     cipher: &IdNumberCipher,
