@@ -5,7 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, Query, SubQueryStatement, UpdateStatement, WithClause,
+    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement, UpdateStatement,
+    WithClause,
 };
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -67,7 +68,8 @@ pub fn now() -> DateTime<Utc> {
 /// PostgreSQL they go as one statement, each row a data-modifying common
 /// table expression, so a check-in pays one round trip for all of them
 /// rather than one each; on SQLite, where a statement costs no round trip,
-/// one after another. Either way inside the caller's transaction.
+/// one after another. Either way inside the caller's transaction
+/// ([`Batch::write`]), or as a change of its own ([`Batch::commit`]).
 ///
 /// The rows of one batch cannot see each other while they are written (one
 /// statement, one snapshot), so a batch holds writes that only add rows or
@@ -80,6 +82,11 @@ impl Batch {
     /// Adds the insert of `row`, every column set.
     pub fn insert<A: ActiveModelTrait>(&mut self, row: A) {
         let statement = <A::Entity as EntityTrait>::insert(row).into_query();
+        self.0.push(SubQueryStatement::InsertStatement(statement));
+    }
+
+    /// Adds an insert built by the caller (several rows, or `ON CONFLICT`).
+    pub fn insert_statement(&mut self, statement: InsertStatement) {
         self.0.push(SubQueryStatement::InsertStatement(statement));
     }
 
@@ -109,6 +116,19 @@ impl Batch {
         let query = with.query(Query::select().expr(Expr::val(1)).to_owned());
         db.execute(&query).await?;
         Ok(())
+    }
+
+    /// Writes the batch as a change of its own, committed when this
+    /// returns: on PostgreSQL as its one statement, which commits alone (no
+    /// `BEGIN` or `COMMIT` round trips); on SQLite in a write transaction.
+    /// A row that fails leaves none written.
+    pub async fn commit(self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        if db.get_database_backend() == DbBackend::Postgres {
+            return self.write(db).await;
+        }
+        let txn = begin_write(db).await?;
+        self.write(&txn).await?;
+        txn.commit().await
     }
 }
 

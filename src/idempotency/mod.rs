@@ -2,19 +2,22 @@
 //! submission with the same `Idempotency-Key` until it hears an answer; the
 //! first answer is stored with the change, in its transaction, and replayed.
 //!
-//! The key row is inserted first thing in the submitting transaction (`ON
-//! CONFLICT DO NOTHING`). The unique index on (user, key) makes concurrent
-//! requests with one key wait for the first to commit and then find its answer: exactly one
-//! submission is created, enforced by the database rather than a
-//! check-then-insert race. Keys are kept for [`KEY_TTL`].
+//! Two ways, one guarantee. Most submissions [`claim`] the key first thing in
+//! their transaction (`ON CONFLICT DO NOTHING`); a check-in, which must be
+//! cheap, writes the key with its answer in the same single step as the
+//! visit ([`Once`]). Either way the unique index on (user, key) makes
+//! concurrent requests with one key wait for the first to commit and then
+//! find its answer: exactly one submission is created, enforced by the
+//! database rather than a check-then-insert race. Keys are kept for
+//! [`KEY_TTL`].
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -101,14 +104,9 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::Fresh(Some(id)));
     }
-    let earlier = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::UserId.eq(actor.user_id))
-        .filter(idempotency_key::Column::Key.eq(key.as_str()))
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!("idempotency key vanished after a conflict"))
-        })?;
+    let earlier = taken(txn, actor, key).await?.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("idempotency key vanished after a conflict"))
+    })?;
     if earlier.expires_at <= now {
         // An expired key is free again: take it over.
         let mut renewed: idempotency_key::ActiveModel = earlier.into();
@@ -120,6 +118,25 @@ pub async fn claim(
         let renewed = renewed.update(txn).await?;
         return Ok(Claim::Fresh(Some(renewed.id)));
     }
+    replay(earlier, fingerprint).map(Claim::Replay)
+}
+
+/// The row of a key this user has taken, if any.
+async fn taken(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+) -> Result<Option<idempotency_key::Model>, ApiError> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(actor.user_id))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// The earlier answer under a live key, for a request with `fingerprint`:
+/// 409 if it was another request.
+fn replay(earlier: idempotency_key::Model, fingerprint: &str) -> Result<HttpResponse, ApiError> {
     if earlier.request_hash != fingerprint {
         return Err(ApiError::IdempotencyKeyReused);
     }
@@ -129,17 +146,125 @@ pub async fn claim(
                 .ok()
                 .and_then(|s| StatusCode::from_u16(s).ok())
                 .unwrap_or(StatusCode::OK);
-            Ok(Claim::Replay(
-                HttpResponse::build(status)
-                    .content_type("application/json")
-                    .insert_header(("Idempotent-Replayed", "true"))
-                    .body(body),
-            ))
+            Ok(HttpResponse::build(status)
+                .content_type("application/json")
+                .insert_header(("Idempotent-Replayed", "true"))
+                .body(body))
         }
         _ => Err(ApiError::Internal(anyhow::anyhow!(
             "idempotency key {} committed without an answer",
             earlier.id
         ))),
+    }
+}
+
+/// A submission that checks first and then writes in one step
+/// ([`Batch::commit`]), rather than in a transaction that claims its key
+/// before anything else: the check-in, whose round trips count most. The
+/// key's row goes into the batch with its answer, so a key taken by a
+/// concurrent request meanwhile fails the whole step on its unique index,
+/// and nothing is written twice.
+///
+/// ```text
+/// loop: check, asking once.probe() alongside
+///       if the key was taken, or the check refused: once.earlier(db)
+///           -> an answer to send again, or go ahead
+///       build the batch; once.answer(&mut batch, ..)
+///       batch.commit(db)   -> answer, or once.after_failure(err)? and loop
+/// ```
+pub struct Once<'a> {
+    actor: &'a Actor,
+    key: Option<&'a IdempotencyKey>,
+    fingerprint: &'a str,
+}
+
+impl<'a> Once<'a> {
+    /// Attempts a submission makes before giving up on a key that keeps
+    /// failing its write (one is the rule; a second follows a concurrent retry).
+    pub const ATTEMPTS: usize = 3;
+
+    pub fn new(actor: &'a Actor, key: Option<&'a IdempotencyKey>, fingerprint: &'a str) -> Self {
+        Once {
+            actor,
+            key,
+            fingerprint,
+        }
+    }
+
+    /// A query that finds this request's key taken, for the submission to
+    /// ask with its own reads (no round trip of its own); when it finds a
+    /// row, or the submission is refused, [`Once::earlier`] says what to answer.
+    pub fn probe(&self) -> Option<SelectStatement> {
+        let IdempotencyKey(key) = self.key?;
+        Some(
+            idempotency_key::Entity::find()
+                .select_only()
+                .expr(Expr::val(1))
+                .filter(idempotency_key::Column::UserId.eq(self.actor.user_id))
+                .filter(idempotency_key::Column::Key.eq(key.as_str()))
+                .into_query(),
+        )
+    }
+
+    /// The earlier answer under this key, so a retry is answered as the
+    /// first request was, whatever has changed since; 409 if the key
+    /// answered another request. A key past its expiry is deleted, and the
+    /// submission goes ahead.
+    pub async fn earlier(&self, db: &DatabaseConnection) -> Result<Option<HttpResponse>, ApiError> {
+        let Some(IdempotencyKey(key)) = self.key else {
+            return Ok(None);
+        };
+        let Some(earlier) = taken(db, self.actor, key).await? else {
+            return Ok(None);
+        };
+        let now = crate::db::now();
+        if earlier.expires_at <= now {
+            // Unless renewed meanwhile by a transactional claim.
+            idempotency_key::Entity::delete_many()
+                .filter(idempotency_key::Column::Id.eq(earlier.id))
+                .filter(idempotency_key::Column::ExpiresAt.lte(now))
+                .exec(db)
+                .await?;
+            return Ok(None);
+        }
+        replay(earlier, self.fingerprint).map(Some)
+    }
+
+    /// Adds the key's row, answer included, to `batch`; builds the response.
+    pub fn answer<T: Serialize>(
+        &self,
+        batch: &mut Batch,
+        status: StatusCode,
+        body: &T,
+    ) -> Result<HttpResponse, ApiError> {
+        let json = serde_json::to_string(body).map_err(anyhow::Error::from)?;
+        if let Some(IdempotencyKey(key)) = self.key {
+            let now = crate::db::now();
+            batch.insert(idempotency_key::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                township_id: Set(self.actor.township_id),
+                user_id: Set(self.actor.user_id),
+                key: Set(key.clone()),
+                request_hash: Set(self.fingerprint.to_owned()),
+                response_status: Set(Some(i32::from(status.as_u16()))),
+                response_body: Set(Some(json.clone())),
+                created_at: Set(now),
+                expires_at: Set(now + KEY_TTL),
+            });
+        }
+        Ok(HttpResponse::build(status)
+            .content_type("application/json")
+            .body(json))
+    }
+
+    /// After the batch failed to commit with `err`: `Ok` if the key was
+    /// taken meanwhile, and the next attempt's [`Once::earlier`] answers it;
+    /// any other failure is the caller's.
+    pub fn after_failure(&self, err: DbErr) -> Result<(), ApiError> {
+        if self.key.is_some() && crate::error::is_unique_violation(&err) {
+            return Ok(());
+        }
+        Err(err.into())
     }
 }
 

@@ -4,10 +4,13 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::OnConflict;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set,
+};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::db::Batch;
 use crate::domain::FieldErrors;
 use crate::entities::{upload, upload_attachment};
 use crate::error::ApiError;
@@ -179,32 +182,45 @@ pub async fn attach_photos(
     subject_id: Uuid,
     photos: &[upload::Model],
 ) -> Result<(), ApiError> {
+    let mut batch = Batch::default();
+    add_attachments(&mut batch, actor, subject_kind, subject_id, photos);
+    batch.write(db).await?;
+    Ok(())
+}
+
+/// [`attach_photos`], as a row of `batch` (none if there are no photos).
+pub fn add_attachments(
+    batch: &mut Batch,
+    actor: &Actor,
+    subject_kind: &str,
+    subject_id: Uuid,
+    photos: &[upload::Model],
+) {
     if photos.is_empty() {
-        return Ok(());
+        return;
     }
     let now = crate::db::now();
-    upload_attachment::Entity::insert_many(photos.iter().map(|photo| {
-        upload_attachment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            township_id: Set(actor.township_id),
-            upload_id: Set(photo.id),
-            subject_kind: Set(subject_kind.to_owned()),
-            subject_id: Set(subject_id),
-            created_at: Set(now),
-        }
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            upload_attachment::Column::UploadId,
-            upload_attachment::Column::SubjectKind,
-            upload_attachment::Column::SubjectId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    let rows = photos.iter().map(|photo| upload_attachment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        township_id: Set(actor.township_id),
+        upload_id: Set(photo.id),
+        subject_kind: Set(subject_kind.to_owned()),
+        subject_id: Set(subject_id),
+        created_at: Set(now),
+    });
+    batch.insert_statement(
+        upload_attachment::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    upload_attachment::Column::UploadId,
+                    upload_attachment::Column::SubjectKind,
+                    upload_attachment::Column::SubjectId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .into_query(),
+    );
 }
 
 /// Detaches every photo of a submission (before an edit attaches the new set).

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
     PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
@@ -83,18 +83,30 @@ pub fn filtered(
     Ok(query)
 }
 
+/// What a check-in reads before it writes, in one statement.
+pub struct Surroundings {
+    pub household: household::Model,
+    /// The member's other visits in the burst window, counted up to the threshold.
+    pub nearby_visits_by_member: u32,
+    /// Whether the caller's `probe` found a row.
+    pub probed: bool,
+}
+
 /// The household a member checks in at, which must be of their own branch,
 /// and how many of the member's other visits fall within the burst window
 /// around `visited_at` (counted up to the threshold: only whether it is
 /// reached matters, so a member with thousands of visits costs no more than
-/// one with five). One statement, as a check-in pays for each round trip.
-pub async fn household_and_nearby(
+/// one with five); and whether `probe`, a query of the caller's (a retry's
+/// idempotency key), finds a row. One statement, as a check-in pays for each
+/// round trip.
+pub async fn surroundings(
     db: &impl ConnectionTrait,
     actor: &Actor,
     content: &VisitContent,
     edited: Option<Uuid>,
     thresholds: &QualityThresholds,
-) -> Result<(household::Model, u32), ApiError> {
+    probe: Option<SelectStatement>,
+) -> Result<Surroundings, ApiError> {
     let window = thresholds.burst_window();
     let mut nearby = visit::Entity::find()
         .select_only()
@@ -110,6 +122,10 @@ pub async fn household_and_nearby(
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(nearby, Alias::new("nearby"))
         .to_owned();
+    let probed = match probe {
+        Some(probe) => Expr::exists(probe),
+        None => Expr::val(false),
+    };
     let query = household::Entity::find_by_id(content.household_id)
         .filter(household::Column::TownshipId.eq(actor.township_id))
         .filter(household::Column::BranchId.eq(actor.branch_id.unwrap_or_default()))
@@ -117,6 +133,7 @@ pub async fn household_and_nearby(
             Expr::SubQuery(None, Box::new(counted.into())),
             "nearby_visits",
         )
+        .expr_as(probed, "probed")
         .build(db.get_database_backend());
     let Some(row) = db.query_one_raw(query).await? else {
         return Err(FieldErrors::single(
@@ -127,9 +144,12 @@ pub async fn household_and_nearby(
         )
         .into());
     };
-    let household = household::Model::from_query_result(&row, "")?;
     let nearby: i64 = row.try_get("", "nearby_visits")?;
-    Ok((household, u32::try_from(nearby).unwrap_or(u32::MAX)))
+    Ok(Surroundings {
+        household: household::Model::from_query_result(&row, "")?,
+        nearby_visits_by_member: u32::try_from(nearby).unwrap_or(u32::MAX),
+        probed: row.try_get("", "probed")?,
+    })
 }
 
 /// A check-in being assessed.
@@ -140,7 +160,7 @@ pub struct CheckIn<'a> {
     pub content: &'a VisitContent,
     pub photos: &'a [upload::Model],
     pub received_at: DateTime<Utc>,
-    /// The member's other visits in the burst window, from [`household_and_nearby`].
+    /// The member's other visits in the burst window, from [`surroundings`].
     pub nearby_visits_by_member: u32,
 }
 

@@ -61,41 +61,63 @@ pub async fn create_visit(
     let now = crate::db::now();
     let content = body.value.parse(now)?;
 
-    let txn = crate::db::begin_write(&state.db).await?;
-    let claim = match idempotency::claim(&txn, &actor, key.as_ref(), &body.fingerprint).await? {
-        Claim::Replay(answer) => return Ok(answer),
-        fresh => fresh,
-    };
-    let township = state
-        .township_settings
-        .known(&txn, actor.township_id)
-        .await?;
-    crate::campaigns::admission::admit(
-        &township,
-        SubmissionKind::Visit,
-        now,
-        Some(content.visited_at),
-    )?;
-    let thresholds = &township.settings.quality;
-    let checked = check(&txn, &actor, thresholds, &content, None, now).await?;
-    let mut batch = Batch::default();
-    let created = repo::insert(
-        &mut batch,
-        &actor,
-        checked.household.branch_id,
-        &content,
-        checked.distance_m,
-        &checked.flags,
-        now,
-    );
-    let view = VisitView::from(created);
-    record_submission(&mut batch, &actor, &view, &checked.household, None);
-    let answer = claim.answer(&mut batch, StatusCode::CREATED, &view)?;
-    batch.write(&txn).await?;
-    crate::uploads::repo::attach_photos(&txn, &actor, SUBJECT_KIND, view.id, &checked.photos)
-        .await?;
-    txn.commit().await?;
-    Ok(answer)
+    // Read in one statement, then write in one (on PostgreSQL autocommitted):
+    // the member at the door waits for two round trips.
+    let once = idempotency::Once::new(&actor, key.as_ref(), &body.fingerprint);
+    for _ in 0..idempotency::Once::ATTEMPTS {
+        let checked = async {
+            let township = state
+                .township_settings
+                .known(&state.db, actor.township_id)
+                .await?;
+            crate::campaigns::admission::admit(
+                &township,
+                SubmissionKind::Visit,
+                now,
+                Some(content.visited_at),
+            )?;
+            let thresholds = &township.settings.quality;
+            let probe = once.probe();
+            check(&state.db, &actor, thresholds, &content, None, now, probe).await
+        }
+        .await;
+        // A retry is answered as the first request was, whatever the checks
+        // would find now.
+        let checked = match checked {
+            Ok(checked) if !checked.key_taken => checked,
+            checked => match once.earlier(&state.db).await? {
+                Some(earlier) => return Ok(earlier),
+                None => checked?,
+            },
+        };
+        let mut batch = Batch::default();
+        let created = repo::insert(
+            &mut batch,
+            &actor,
+            checked.household.branch_id,
+            &content,
+            checked.distance_m,
+            &checked.flags,
+            now,
+        );
+        let view = VisitView::from(created);
+        record_submission(&mut batch, &actor, &view, &checked.household, None);
+        crate::uploads::repo::add_attachments(
+            &mut batch,
+            &actor,
+            SUBJECT_KIND,
+            view.id,
+            &checked.photos,
+        );
+        let answer = once.answer(&mut batch, StatusCode::CREATED, &view)?;
+        match batch.commit(&state.db).await {
+            Ok(()) => return Ok(answer),
+            Err(err) => once.after_failure(err)?,
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!(
+        "a check-in's idempotency key kept failing its write"
+    )))
 }
 
 /// Visits within reach, newest first: members see their own and the approved
@@ -190,6 +212,7 @@ pub async fn edit_visit(
         &content,
         Some(&current),
         now,
+        None,
     )
     .await?;
     let updated = repo::resubmit(
@@ -336,36 +359,41 @@ struct Checked {
     photos: Vec<crate::entities::upload::Model>,
     distance_m: Option<f64>,
     flags: Vec<crate::domain::VisitFlag>,
+    /// Whether the idempotency key probed alongside was found taken.
+    key_taken: bool,
 }
 
 /// Checks new or edited content: the household is the member's branch's, the
-/// photos are theirs; then the distance and the quality flags.
+/// photos are theirs; then the distance and the quality flags. `probe`, an
+/// [`idempotency::Once::probe`], is asked in the same statement.
 async fn check(
-    txn: &sea_orm::DatabaseTransaction,
+    db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     thresholds: &crate::domain::QualityThresholds,
     content: &VisitContent,
     edited: Option<&visit::Model>,
     now: chrono::DateTime<chrono::Utc>,
+    probe: Option<sea_orm::sea_query::SelectStatement>,
 ) -> Result<Checked, ApiError> {
     let visit_id = edited.map(|v| v.id);
-    let (household, nearby_visits_by_member) =
-        repo::household_and_nearby(txn, actor, content, visit_id, thresholds).await?;
-    let photos = crate::uploads::repo::own_photos(txn, actor, &content.photo_ids).await?;
+    let surroundings = repo::surroundings(db, actor, content, visit_id, thresholds, probe).await?;
+    let household = surroundings.household;
+    let photos = crate::uploads::repo::own_photos(db, actor, &content.photo_ids).await?;
     let check_in = repo::CheckIn {
         visit_id,
         household: &household,
         content,
         photos: &photos,
         received_at: edited.map_or(now, |v| v.received_at),
-        nearby_visits_by_member,
+        nearby_visits_by_member: surroundings.nearby_visits_by_member,
     };
-    let (distance_m, flags) = repo::assess(txn, thresholds, &check_in).await?;
+    let (distance_m, flags) = repo::assess(db, thresholds, &check_in).await?;
     Ok(Checked {
         household,
         photos,
         distance_m,
         flags,
+        key_taken: surroundings.probed,
     })
 }
 

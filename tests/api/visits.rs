@@ -317,6 +317,82 @@ async fn twenty_concurrent_requests_with_one_key_create_one_visit() {
 }
 
 #[tokio::test]
+async fn a_retry_is_answered_as_first_even_where_a_new_check_in_would_now_be_refused() {
+    let app = spawn_app().await;
+    let (branch, other) = (&app.world.a.branches[0], &app.world.a.branches[1]);
+    let member = &branch.members[0];
+    let household = &branch.households[0];
+    let body = check_in_body(household.id);
+    let key = Uuid::now_v7().to_string();
+    let first = check_in_with_key(&app, member, &key, &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first_body = first.text().await.unwrap();
+    // The household has moved to another branch since: a new check-in
+    // there is refused, but the retry of the first is not a new one.
+    xianfeng::entities::household::ActiveModel {
+        id: Set(household.id),
+        branch_id: Set(other.branch.id),
+        ..Default::default()
+    }
+    .update(&app.db)
+    .await
+    .unwrap();
+
+    let retry = check_in_with_key(&app, member, &key, &body).await;
+    let fresh = check_in_with_key(&app, member, &Uuid::now_v7().to_string(), &body).await;
+
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.text().await.unwrap(), first_body);
+    assert_eq!(fresh.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(visit::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_key_takes_a_new_check_in_and_then_replays_that_one() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let member = &branch.members[0];
+    let first = check_in_body(branch.households[0].id);
+    let second = check_in_body(branch.households[1].id);
+    assert_eq!(
+        check_in_with_key(&app, member, "same-key", &first)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    use sea_orm::sea_query::Expr;
+    xianfeng::entities::idempotency_key::Entity::update_many()
+        .col_expr(
+            xianfeng::entities::idempotency_key::Column::ExpiresAt,
+            Expr::value(Utc::now() - Duration::hours(1)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let taken_again = check_in_with_key(&app, member, "same-key", &second).await;
+    assert_eq!(taken_again.status(), StatusCode::CREATED);
+    let taken_again = json_of(taken_again).await;
+    let replayed = check_in_with_key(&app, member, "same-key", &second).await;
+
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_of(replayed).await["id"], taken_again["id"]);
+    assert_eq!(
+        taken_again["household_id"],
+        branch.households[1].id.to_string()
+    );
+    assert_eq!(visit::Entity::find().count(&app.db).await.unwrap(), 2);
+    let keys = xianfeng::entities::idempotency_key::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys, 1,
+        "the expired key's row was replaced, not kept beside"
+    );
+}
+
+#[tokio::test]
 async fn approve_return_edit_and_reject_follow_the_workflow_and_keep_history() {
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
