@@ -1,7 +1,7 @@
 //! `/api/v1/visits`: check-ins at households, their review and history.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, patch, post, web};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -82,9 +82,11 @@ pub async fn create_visit(
         }
         .await;
         // A retry is answered as the first request was, whatever the checks
-        // would find now.
+        // would find now. A failure of the server's own (the database
+        // unreachable) is no refusal, and is answered at once.
         let checked = match checked {
             Ok(checked) if !checked.key_taken => checked,
+            Err(failure) if failure.status_code().is_server_error() => return Err(failure),
             checked => match once.earlier(&state.db).await? {
                 Some(earlier) => return Ok(earlier),
                 None => checked?,
