@@ -12,7 +12,7 @@
 //! [`KEY_TTL`].
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use chrono::Duration;
 use sea_orm::sea_query::{Expr, OnConflict, SelectStatement};
 use sea_orm::{
@@ -167,8 +167,7 @@ fn replay(earlier: idempotency_key::Model, fingerprint: &str) -> Result<HttpResp
 ///
 /// ```text
 /// loop: check, asking once.probe() alongside
-///       if the key was taken, or the check refused: once.earlier(db)
-///           -> an answer to send again, or go ahead
+///       once.after_checks(db, ..) -> go ahead, or an answer to send again
 ///       build the batch; once.answer(&mut batch, ..)
 ///       batch.commit(db)   -> answer, or once.after_failure(err)? and loop
 /// ```
@@ -176,6 +175,14 @@ pub struct Once<'a> {
     actor: &'a Actor,
     key: Option<&'a IdempotencyKey>,
     fingerprint: &'a str,
+}
+
+/// What [`Once::after_checks`] decides.
+pub enum Go<T> {
+    /// Write the submission checked.
+    Ahead(T),
+    /// Send this earlier answer again.
+    Answer(HttpResponse),
 }
 
 impl<'a> Once<'a> {
@@ -193,7 +200,8 @@ impl<'a> Once<'a> {
 
     /// A query that finds this request's key taken, for the submission to
     /// ask with its own reads (no round trip of its own); when it finds a
-    /// row, or the submission is refused, [`Once::earlier`] says what to answer.
+    /// row, or the submission is refused, [`Once::after_checks`] says what
+    /// to answer.
     pub fn probe(&self) -> Option<SelectStatement> {
         let IdempotencyKey(key) = self.key?;
         Some(
@@ -206,11 +214,32 @@ impl<'a> Once<'a> {
         )
     }
 
-    /// The earlier answer under this key, so a retry is answered as the
-    /// first request was, whatever has changed since; 409 if the key
-    /// answered another request. A key past its expiry is deleted, and the
-    /// submission goes ahead.
-    pub async fn earlier(&self, db: &DatabaseConnection) -> Result<Option<HttpResponse>, ApiError> {
+    /// Whether a submission whose checks came to `checked` goes ahead. A
+    /// retry is answered as the first request was, whatever the checks find
+    /// now: if the probe found the key taken (`key_taken`), or the checks
+    /// refused, the earlier answer is looked for first. A failure of the
+    /// server's own (the database unreachable) is no refusal, and is
+    /// answered at once.
+    pub async fn after_checks<T>(
+        &self,
+        db: &DatabaseConnection,
+        checked: Result<T, ApiError>,
+        key_taken: bool,
+    ) -> Result<Go<T>, ApiError> {
+        match checked {
+            Ok(checked) if !key_taken => Ok(Go::Ahead(checked)),
+            Err(failure) if failure.status_code().is_server_error() => Err(failure),
+            checked => match self.earlier(db).await? {
+                Some(earlier) => Ok(Go::Answer(earlier)),
+                None => checked.map(Go::Ahead),
+            },
+        }
+    }
+
+    /// The earlier answer under this key; 409 if the key answered another
+    /// request. A key past its expiry is deleted, and the submission goes
+    /// ahead.
+    async fn earlier(&self, db: &DatabaseConnection) -> Result<Option<HttpResponse>, ApiError> {
         let Some(IdempotencyKey(key)) = self.key else {
             return Ok(None);
         };
@@ -252,14 +281,12 @@ impl<'a> Once<'a> {
                 expires_at: Set(now + KEY_TTL),
             });
         }
-        Ok(HttpResponse::build(status)
-            .content_type("application/json")
-            .body(json))
+        Ok(first_answer(status, json))
     }
 
     /// After the batch failed to commit with `err`: `Ok` if the key was
-    /// taken meanwhile, and the next attempt's [`Once::earlier`] answers it;
-    /// any other failure is the caller's.
+    /// taken meanwhile, and the next attempt's [`Once::after_checks`]
+    /// answers it; any other failure is the caller's.
     pub fn after_failure(&self, err: DbErr) -> Result<(), ApiError> {
         if self.key.is_some() && crate::error::is_unique_violation(&err) {
             return Ok(());
@@ -306,10 +333,15 @@ impl Claim {
                     .into_query(),
             );
         }
-        Ok(HttpResponse::build(status)
-            .content_type("application/json")
-            .body(json))
+        Ok(first_answer(status, json))
     }
+}
+
+/// A submission's answer as first sent (a replay adds `Idempotent-Replayed`).
+fn first_answer(status: StatusCode, json: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(json)
 }
 
 /// Deletes keys past their expiry; answers how many.

@@ -1,7 +1,7 @@
 //! `/api/v1/visits`: check-ins at households, their review and history.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use crate::entities::visit;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Fingerprinted, Query};
 use crate::http::pagination::{List, PageParams};
-use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::idempotency::{self, Claim, Go, IdempotencyKey};
 use crate::reviews::workflow::{self, HistoryEntry, Pending};
 use crate::startup::AppState;
 use crate::{audit, outbox};
@@ -81,16 +81,10 @@ pub async fn create_visit(
             check(&state.db, &actor, thresholds, &content, None, now, probe).await
         }
         .await;
-        // A retry is answered as the first request was, whatever the checks
-        // would find now. A failure of the server's own (the database
-        // unreachable) is no refusal, and is answered at once.
-        let checked = match checked {
-            Ok(checked) if !checked.key_taken => checked,
-            Err(failure) if failure.status_code().is_server_error() => return Err(failure),
-            checked => match once.earlier(&state.db).await? {
-                Some(earlier) => return Ok(earlier),
-                None => checked?,
-            },
+        let key_taken = checked.as_ref().is_ok_and(|c| c.key_taken);
+        let checked = match once.after_checks(&state.db, checked, key_taken).await? {
+            Go::Ahead(checked) => checked,
+            Go::Answer(earlier) => return Ok(earlier),
         };
         let mut batch = Batch::default();
         let created = repo::insert(
