@@ -17,6 +17,12 @@ use sea_orm::{
 
 use crate::config::Settings;
 
+/// A pooled connection idle this long is pinged before it is handed out, so
+/// one that dropped meanwhile (a restart of the database) is replaced; one
+/// in steady use goes straight to its statement. Pinging every one cost a
+/// round trip more for each statement (bench/README.md, `bench/visits`).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 /// Opens the pool. SQLite gets WAL, foreign keys and a busy timeout, so
 /// concurrent writers wait instead of failing.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
@@ -29,6 +35,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
