@@ -132,12 +132,11 @@ pub async fn write_inbox(
     events: &[outbox_event::Model],
 ) -> Result<Vec<notification::Model>, ApiError> {
     let mut people = fanout::People::new(db);
-    let now = crate::db::now();
     let mut rows = Vec::new();
     for event in events {
         for m in fanout::messages_for(&mut people, event).await? {
             rows.push(notification::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(entry_id(event)),
                 township_id: Set(event.township_id),
                 recipient_id: Set(m.recipient_id),
                 event_id: Set(event.id),
@@ -146,7 +145,7 @@ pub async fn write_inbox(
                 body: Set(m.body),
                 subject_kind: Set(event.subject_kind.clone()),
                 subject_id: Set(event.subject_id),
-                created_at: Set(now),
+                created_at: Set(event.created_at),
                 read_at: Set(None),
             });
         }
@@ -235,6 +234,20 @@ pub async fn push_to_wechat(
             tracing::warn!(notification = %entry.id, error = %err, "wechat subscribe message not sent");
         }
     }
+}
+
+/// An inbox entry's id, which orders the inbox (newest first): it sorts by
+/// when its event happened, to a fraction of a microsecond, not by when it
+/// was delivered. Through Redis several workers deliver at once, and a
+/// later event must not land below an earlier one.
+fn entry_id(event: &outbox_event::Model) -> Uuid {
+    let at = event.created_at;
+    let timestamp = uuid::Timestamp::from_unix(
+        uuid::ContextV7::new().with_additional_precision(),
+        u64::try_from(at.timestamp()).unwrap_or_default(),
+        at.timestamp_subsec_nanos(),
+    );
+    Uuid::new_v7(timestamp)
 }
 
 /// Counts a failed attempt on an event, with the reason.
@@ -404,5 +417,41 @@ async fn stream_backlog(conn: &mut redis::aio::ConnectionManager, stream: &str) 
             None => Some(0),
         },
         pending: group.map_or(0, |g| count(g.pending)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use serde_json::json;
+
+    use super::*;
+
+    fn event_at(created_at: chrono::DateTime<Utc>) -> outbox_event::Model {
+        outbox_event::Model {
+            id: Uuid::now_v7(),
+            township_id: Uuid::now_v7(),
+            kind: "visit.submitted".into(),
+            subject_kind: "visit".into(),
+            subject_id: Uuid::now_v7(),
+            payload: json!({}),
+            created_at,
+            relayed_at: None,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn entries_sort_by_when_their_events_happened_not_by_delivery() {
+        let earlier = crate::db::now();
+        let later = event_at(earlier + Duration::microseconds(1));
+        let earlier = event_at(earlier);
+        // The later event delivered first, as a second worker may.
+        let later_entry = entry_id(&later);
+        let earlier_entry = entry_id(&earlier);
+        assert!(earlier_entry < later_entry);
+        // Entries of one event (one per recipient) are distinct.
+        assert_ne!(entry_id(&earlier), earlier_entry);
     }
 }
