@@ -1,37 +1,14 @@
 //! xianfeng (先锋): the backend of a township party committee's 创先争优
 //! campaign mini-program.
+//!
+//! The layers, each using only those below it: `app` assembles `features`
+//! and `workers`, which stand on `core`, which stands on `platform`;
+//! `domain` (plain types and rules) and `entities` (the tables) are used by all.
 
-pub mod assessments;
-pub mod audit;
-pub mod auth;
-pub mod backup;
-pub mod branches;
-pub mod campaigns;
-pub mod config;
-pub mod dashboard;
-pub mod db;
-pub mod demo;
+pub mod app;
+pub mod core;
 pub mod domain;
 pub mod entities;
-pub mod error;
-pub mod households;
-pub mod http;
-pub mod idempotency;
-pub mod me;
-pub mod mediation;
-pub mod notifications;
-pub mod ops;
-pub mod outbox;
-pub mod pledges;
-pub mod rectifications;
-pub mod retention;
-pub mod reviews;
-pub mod sealed;
-pub mod spot_checks;
-pub mod startup;
-pub mod stats;
-pub mod telemetry;
-pub mod townships;
-pub mod uploads;
-pub mod users;
-pub mod visits;
+pub mod features;
+pub mod platform;
+pub mod workers;

@@ -1,8 +1,8 @@
 //! The `xianfeng` binary: parse the command line, load settings, run.
 
 use clap::{Parser, Subcommand};
-use xianfeng::config::Settings;
-use xianfeng::startup::Application;
+use xianfeng::app::Application;
+use xianfeng::platform::config::Settings;
 
 #[derive(Parser)]
 #[command(
@@ -69,7 +69,7 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { no_demo: false });
     if let Command::Openapi = command {
-        let json = xianfeng::http::openapi::document_json()?;
+        let json = xianfeng::platform::http::openapi::document_json()?;
         // A closed pipe (`| head`) is the reader's choice, not an error.
         if let Err(err) = std::io::Write::write_all(&mut std::io::stdout(), json.as_bytes())
             && err.kind() != std::io::ErrorKind::BrokenPipe
@@ -79,13 +79,13 @@ async fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     let settings = Settings::from_env()?;
-    xianfeng::telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log_format);
+    xianfeng::platform::telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log_format);
     match command {
         Command::Serve { no_demo } => {
             let db = connect_migrated(&settings).await?;
-            if !no_demo && !xianfeng::townships::repo::any_exists(&db).await? {
-                let logins = xianfeng::demo::load(&db).await?;
-                println!("{}", xianfeng::demo::describe(&logins));
+            if !no_demo && !xianfeng::features::townships::repo::any_exists(&db).await? {
+                let logins = xianfeng::app::demo::load(&db).await?;
+                println!("{}", xianfeng::app::demo::describe(&logins));
             }
             let host = settings.bind_addr.ip();
             let app = Application::build_with(settings, db).await?;
@@ -105,7 +105,8 @@ async fn run() -> anyhow::Result<()> {
         } => {
             let db = connect_migrated(&settings).await?;
             let admin =
-                xianfeng::users::admin::create(&db, &township, &phone, &password, &name).await?;
+                xianfeng::features::users::admin::create(&db, &township, &phone, &password, &name)
+                    .await?;
             println!(
                 "township admin {} ({}) created in {}",
                 admin.name, admin.phone, township
@@ -113,16 +114,16 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = connect_migrated(&settings).await?;
-            let logins = xianfeng::demo::load(&db).await?;
+            let logins = xianfeng::app::demo::load(&db).await?;
             if logins.is_empty() {
                 println!("the demo township already exists");
             } else {
-                println!("{}", xianfeng::demo::describe(&logins));
+                println!("{}", xianfeng::app::demo::describe(&logins));
             }
         }
         Command::RebuildStats => {
             let db = connect_migrated(&settings).await?;
-            xianfeng::stats::rollup::rebuild(&db).await?;
+            xianfeng::features::stats::rollup::rebuild(&db).await?;
             println!("dashboard figures recounted");
         }
         Command::ResealIdNumbers => {
@@ -132,20 +133,20 @@ async fn run() -> anyhow::Result<()> {
                 settings.id_number_key_previous.is_some(),
                 "ID_NUMBER_KEY_PREVIOUS: set it to the key being replaced"
             );
-            let cipher = xianfeng::sealed::IdNumberCipher::of(&settings)?;
+            let cipher = xianfeng::platform::sealed::IdNumberCipher::of(&settings)?;
             let db = connect_migrated(&settings).await?;
-            let resealed = xianfeng::sealed::reseal_id_numbers(&db, &cipher).await?;
+            let resealed = xianfeng::platform::sealed::reseal_id_numbers(&db, &cipher).await?;
             println!(
                 "{resealed} ID numbers sealed again under ID_NUMBER_KEY; unset ID_NUMBER_KEY_PREVIOUS now"
             );
         }
         Command::Backup { path } => {
-            let db = xianfeng::db::connect(&settings).await?;
-            xianfeng::backup::backup(&settings, &db, &path).await?;
+            let db = xianfeng::platform::db::connect(&settings).await?;
+            xianfeng::platform::backup::backup(&settings, &db, &path).await?;
             println!("backup written to {}", path.display());
         }
         Command::Restore { path } => {
-            xianfeng::backup::restore(&settings, &path).await?;
+            xianfeng::platform::backup::restore(&settings, &path).await?;
             println!(
                 "restored from {}; start the server to apply any newer migrations",
                 path.display()
@@ -153,7 +154,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Purge => {
             let db = connect_migrated(&settings).await?;
-            let purged = xianfeng::retention::purge(&db, settings.deleted_retention).await?;
+            let purged = xianfeng::core::retention::purge(&db, settings.deleted_retention).await?;
             println!("{purged} deleted rows purged");
         }
         Command::Openapi => {}
@@ -162,7 +163,7 @@ async fn run() -> anyhow::Result<()> {
 }
 
 async fn connect_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = xianfeng::db::connect(settings).await?;
-    xianfeng::db::migrate(&db).await?;
+    let db = xianfeng::platform::db::connect(settings).await?;
+    xianfeng::platform::db::migrate(&db).await?;
     Ok(db)
 }

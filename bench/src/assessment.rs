@@ -34,7 +34,7 @@ pub async fn assessment(
         .await?;
     for b in all_branches.len()..branches {
         all_branches.push(
-            xianfeng::branches::repo::create(
+            xianfeng::features::branches::repo::create(
                 &db,
                 town.id,
                 format!("第{b}村党支部"),
@@ -58,7 +58,7 @@ pub async fn assessment(
             } else {
                 Role::Member
             };
-            let new = xianfeng::users::dto::NewUser {
+            let new = xianfeng::features::users::dto::NewUser {
                 name: format!("党员{m}"),
                 phone: phone.to_string(),
                 role,
@@ -66,12 +66,12 @@ pub async fn assessment(
                 password: None,
                 id_number: None,
             };
-            xianfeng::users::repo::create(&db, town.id, new, None)
+            xianfeng::features::users::repo::create(&db, town.id, new, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         for h in 0..members {
-            let fields = xianfeng::households::dto::HouseholdFields {
+            let fields = xianfeng::features::households::dto::HouseholdFields {
                 head_name: Some(format!("户主{h}")),
                 address: Some(format!("{}{h}号", b.name)),
                 group: Some(None),
@@ -80,7 +80,7 @@ pub async fn assessment(
                 location: Some(None),
                 tags: Some(Vec::new()),
             };
-            xianfeng::households::repo::create(&db, town.id, b.id, fields)
+            xianfeng::features::households::repo::create(&db, town.id, b.id, fields)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
@@ -96,7 +96,7 @@ pub async fn assessment(
         .await?;
     let visits = branches * members * 20;
     crate::stats::seed(&db, &households, &people, visits).await?;
-    let year = xianfeng::db::now()
+    let year = xianfeng::platform::db::now()
         .format("%Y")
         .to_string()
         .parse::<i32>()?;
@@ -107,7 +107,7 @@ pub async fn assessment(
         else {
             continue;
         };
-        let actor = xianfeng::auth::Actor {
+        let actor = xianfeng::core::Actor {
             user_id: secretary.id,
             township_id: town.id,
             branch_id: Some(b.id),
@@ -115,7 +115,7 @@ pub async fn assessment(
             request_id: None,
         };
         for p in 0..3 {
-            let content = xianfeng::pledges::dto::PledgeContent::parse(
+            let content = xianfeng::features::pledges::dto::PledgeContent::parse(
                 year,
                 &format!("任职承诺{p}"),
                 "全年走访包联户",
@@ -131,13 +131,13 @@ pub async fn assessment(
                 None,
             )
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            xianfeng::pledges::repo::insert(
+            xianfeng::features::pledges::repo::insert(
                 &db,
                 &actor,
                 b.id,
                 xianfeng::domain::PledgeScope::Branch,
                 &content,
-                xianfeng::db::now(),
+                xianfeng::platform::db::now(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -193,7 +193,7 @@ pub async fn assessment(
             Some(json!({ "ratings": ratings })),
         )
         .await?;
-    let closes = (xianfeng::db::now() + chrono::Duration::days(3)).to_rfc3339();
+    let closes = (xianfeng::platform::db::now() + chrono::Duration::days(3)).to_rfc3339();
     let round = admin
         .json(
             Method::POST,
@@ -214,7 +214,7 @@ pub async fn assessment(
             round_id: Set(round_id),
             branch_id: Set(branch_id),
             voter_id: Set(voter.id),
-            cast_at: Set(xianfeng::db::now()),
+            cast_at: Set(xianfeng::platform::db::now()),
         });
         let mark =
             |kind: &str, subject: Uuid, role: &str, base_mark: i16| assessment_mark::ActiveModel {

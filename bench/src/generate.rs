@@ -3,7 +3,7 @@
 //! their branches, secretaries and members, households assigned to members,
 //! visits with reviews, mediation reports and pledges.
 //!
-//! Every generated user's password is [`xianfeng::demo::DEMO_PASSWORD`]; the
+//! Every generated user's password is [`xianfeng::app::demo::DEMO_PASSWORD`]; the
 //! first township's admin has the phone [`first_admin_phone`].
 
 use std::sync::Arc;
@@ -60,10 +60,10 @@ fn phone(n: usize) -> String {
 
 pub async fn generate(database_url: &str, shape: Shape, concurrency: usize) -> anyhow::Result<()> {
     let db = sea_orm::Database::connect(database_url).await?;
-    xianfeng::db::migrate(&db).await?;
+    xianfeng::platform::db::migrate(&db).await?;
     let started = Instant::now();
     let password_hash =
-        xianfeng::auth::password::hash(xianfeng::demo::DEMO_PASSWORD.into()).await?;
+        xianfeng::platform::password::hash(xianfeng::app::demo::DEMO_PASSWORD.into()).await?;
     let bar = ProgressBar::new(shape.rows()).with_style(ProgressStyle::with_template(
         "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
     )?);
@@ -92,7 +92,7 @@ pub async fn generate(database_url: &str, shape: Shape, concurrency: usize) -> a
         shape.rows(),
         started.elapsed().as_secs_f64(),
         first_admin_phone(),
-        xianfeng::demo::DEMO_PASSWORD
+        xianfeng::app::demo::DEMO_PASSWORD
     );
     Ok(())
 }
@@ -126,7 +126,7 @@ impl Township {
             id: Uuid::now_v7(),
             shape,
             password_hash,
-            now: xianfeng::db::now(),
+            now: xianfeng::platform::db::now(),
         }
     }
 

@@ -271,7 +271,7 @@ impl Session {
     async fn login(client: &Client, base: &str, phone: &str) -> anyhow::Result<Self> {
         let body: Value = client
             .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "phone": phone, "password": xianfeng::demo::DEMO_PASSWORD }))
+            .json(&json!({ "phone": phone, "password": xianfeng::app::demo::DEMO_PASSWORD }))
             .send()
             .await?
             .error_for_status()?
@@ -519,16 +519,17 @@ async fn org(base: &str, households: usize, requests: usize, logins: usize) -> a
     let login = time(logins, |_| {
         client
             .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "phone": MEMBER_PHONE, "password": xianfeng::demo::DEMO_PASSWORD }))
+            .json(&json!({ "phone": MEMBER_PHONE, "password": xianfeng::app::demo::DEMO_PASSWORD }))
     })
     .await?;
     row("POST /api/v1/auth/login", &login);
-    let hash = xianfeng::auth::password::hash(xianfeng::demo::DEMO_PASSWORD.to_owned()).await?;
+    let hash =
+        xianfeng::platform::password::hash(xianfeng::app::demo::DEMO_PASSWORD.to_owned()).await?;
     let mut verifications = Vec::with_capacity(logins);
     for _ in 0..logins {
         let started = Instant::now();
-        xianfeng::auth::password::verify(
-            xianfeng::demo::DEMO_PASSWORD.to_owned(),
+        xianfeng::platform::password::verify(
+            xianfeng::app::demo::DEMO_PASSWORD.to_owned(),
             Some(hash.clone()),
         )
         .await?;
@@ -661,7 +662,7 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
                 let body = json!({
                     "household_id": households[(worker + n) % households.len()],
                     "kind": "assistance",
-                    "visited_at": xianfeng::db::now().to_rfc3339(),
+                    "visited_at": xianfeng::platform::db::now().to_rfc3339(),
                     "location": {"lat": 30.2741, "lng": 120.1551, "accuracy_m": 15.0},
                     "summary": "了解近况，宣传医保政策",
                     "needs": ["医保续费"],
@@ -717,7 +718,7 @@ async fn pledges(base: &str, members: usize, requests: usize) -> anyhow::Result<
     let client = Client::builder().build()?;
     let admin = Session::login(&client, base, ADMIN_PHONE).await?;
     let secretary = Session::login(&client, base, SECRETARY_PHONE).await?;
-    let year = xianfeng::db::now()
+    let year = xianfeng::platform::db::now()
         .format("%Y")
         .to_string()
         .parse::<i32>()?;
@@ -731,7 +732,7 @@ async fn pledges(base: &str, members: usize, requests: usize) -> anyhow::Result<
                 "/api/v1/users",
                 Some(json!({
                     "name": format!("党员{m}"), "phone": phone, "role": "member",
-                    "password": xianfeng::demo::DEMO_PASSWORD
+                    "password": xianfeng::app::demo::DEMO_PASSWORD
                 })),
             )
             .await?;

@@ -55,7 +55,7 @@ pub async fn mixed(
                 let body = json!({
                     "household_id": households[(worker + n) % households.len()],
                     "kind": "assistance",
-                    "visited_at": xianfeng::db::now().to_rfc3339(),
+                    "visited_at": xianfeng::platform::db::now().to_rfc3339(),
                     "location": {"lat": 30.2741, "lng": 120.1551, "accuracy_m": 15.0},
                     "summary": "了解近况，宣传医保政策",
                 });

@@ -102,7 +102,7 @@ async fn latency(
             let body = json!({
                 "household_id": households[n as usize / 7 % households.len()],
                 "kind": "assistance",
-                "visited_at": xianfeng::db::now().to_rfc3339(),
+                "visited_at": xianfeng::platform::db::now().to_rfc3339(),
                 "location": {"lat": 30.2741, "lng": 120.1551, "accuracy_m": 15.0},
                 "summary": "了解近况，宣传医保政策",
             });
@@ -219,7 +219,7 @@ async fn throughput(
         .context("no household in the member's branch")?;
     let before = notification::Entity::find().count(db).await? as usize;
 
-    let inserting = xianfeng::db::now();
+    let inserting = xianfeng::platform::db::now();
     let txn = db.begin().await?;
     for start in (0..count).step_by(INSERT_BATCH) {
         let rows = (start..(start + INSERT_BATCH).min(count)).map(|_| outbox_event::ActiveModel {
@@ -232,7 +232,7 @@ async fn throughput(
                 "branch_id": branch_id, "member_id": member.id, "household_id": household.id,
                 "household": household.head_name, "kind": "assistance",
             })),
-            created_at: Set(xianfeng::db::now()),
+            created_at: Set(xianfeng::platform::db::now()),
             relayed_at: Set(None),
             attempts: Set(0),
             last_error: Set(None),

@@ -114,7 +114,7 @@ async fn seed(
     members: &[user::Model],
     count: usize,
 ) -> anyhow::Result<()> {
-    let now = xianfeng::db::now();
+    let now = xianfeng::platform::db::now();
     let categories = DisputeCategory::ALL;
     let outcomes = MediationOutcome::ALL;
     for start in (0..count).step_by(BATCH) {

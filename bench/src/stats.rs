@@ -99,7 +99,7 @@ pub(crate) async fn seed(
     members: &[xianfeng::entities::user::Model],
     count: usize,
 ) -> anyhow::Result<()> {
-    let now = xianfeng::db::now();
+    let now = xianfeng::platform::db::now();
     for start in (0..count).step_by(BATCH) {
         let rows = (start..(start + BATCH).min(count)).map(|i| {
             let household = &households[i % households.len()];

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xianfeng::households::import;
+use xianfeng::features::households::import;
 
 fuzz_target!(|data: &[u8]| {
     match import::read(data) {

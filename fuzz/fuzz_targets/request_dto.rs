@@ -1,5 +1,5 @@
 //! Request bodies as the API reads them: the JSON extractor's parse
-//! (`xianfeng::http::extract::parse`) into each submission's request type,
+//! (`xianfeng::platform::http::extract::parse`) into each submission's request type,
 //! then its validation. The first byte picks the type, the rest is the body.
 //! A body is accepted, or refused as 400 (not JSON) or 422 naming the field;
 //! never a panic and never another error.
@@ -8,9 +8,9 @@
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use xianfeng::domain::FieldErrors;
-use xianfeng::error::ApiError;
-use xianfeng::http::extract::parse;
-use xianfeng::{
+use xianfeng::platform::error::ApiError;
+use xianfeng::platform::http::extract::parse;
+use xianfeng::features::{
     branches, households, mediation, pledges, rectifications, spot_checks, users, visits,
 };
 

@@ -834,8 +834,8 @@ fn next_year() -> i32 {
 /// A campaign of the branch's township over `year`, with one phase from
 /// January to March taking everything; made through the repositories.
 async fn campaign_of(app: &TestApp, branch: &Branch, year: i32) -> (Uuid, Uuid) {
-    use xianfeng::campaigns::dto::{CampaignPlan, PhasePlan};
     use xianfeng::domain::campaign::{Admission, Days, KindDeadlines, SubmissionKind};
+    use xianfeng::features::campaigns::dto::{CampaignPlan, PhasePlan};
     let date = |m, d| chrono::NaiveDate::from_ymd_opt(year, m, d).unwrap();
     let plan = CampaignPlan {
         name: "创先争优活动".into(),
@@ -846,9 +846,9 @@ async fn campaign_of(app: &TestApp, branch: &Branch, year: i32) -> (Uuid, Uuid) 
         },
         phases: Vec::new(),
     };
-    let now = xianfeng::db::now();
+    let now = xianfeng::platform::db::now();
     let admin = admin_of(app, branch);
-    let made = xianfeng::campaigns::repo::insert_campaign(&app.db, &admin, &plan, now)
+    let made = xianfeng::features::campaigns::repo::insert_campaign(&app.db, &admin, &plan, now)
         .await
         .unwrap();
     let phase = PhasePlan {
@@ -863,7 +863,7 @@ async fn campaign_of(app: &TestApp, branch: &Branch, year: i32) -> (Uuid, Uuid) 
             deadlines: KindDeadlines::default(),
         },
     };
-    let phase = xianfeng::campaigns::repo::insert_phase(
+    let phase = xianfeng::features::campaigns::repo::insert_phase(
         &app.db,
         &made,
         &phase,
@@ -878,7 +878,7 @@ async fn campaign_of(app: &TestApp, branch: &Branch, year: i32) -> (Uuid, Uuid) 
 /// Pending submissions by the branch's second member, made through the repositories.
 async fn pending_subjects(app: &TestApp, branch: &Branch) -> Subjects {
     let author = &branch.members[1];
-    let actor = xianfeng::auth::Actor {
+    let actor = xianfeng::core::Actor {
         user_id: author.id,
         township_id: author.township_id,
         branch_id: author.branch_id,
@@ -960,13 +960,13 @@ async fn assessment_of(app: &TestApp, branch: &Branch) -> (Uuid, Uuid) {
 }
 
 /// The admin of the branch's township, as an actor.
-fn admin_of(app: &TestApp, branch: &Branch) -> xianfeng::auth::Actor {
+fn admin_of(app: &TestApp, branch: &Branch) -> xianfeng::core::Actor {
     let town = if branch.branch.township_id == app.world.a.township.id {
         &app.world.a
     } else {
         &app.world.b
     };
-    xianfeng::auth::Actor {
+    xianfeng::core::Actor {
         user_id: town.admin.id,
         township_id: town.township.id,
         branch_id: None,
@@ -979,7 +979,7 @@ fn admin_of(app: &TestApp, branch: &Branch) -> xianfeng::auth::Actor {
 async fn spot_check_of(app: &TestApp, branch: &Branch, subject: Uuid) -> (Uuid, Uuid) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use xianfeng::domain::supervision::{Candidate, Percent, SampledKind};
-    let draw = xianfeng::spot_checks::dto::Draw {
+    let draw = xianfeng::features::spot_checks::dto::Draw {
         percent: Percent::parse("percent", 10.0).unwrap(),
         from: None,
         to: None,
@@ -991,13 +991,13 @@ async fn spot_check_of(app: &TestApp, branch: &Branch, subject: Uuid) -> (Uuid, 
         id: subject,
         kind: SampledKind::Visit,
     }];
-    let check = xianfeng::spot_checks::repo::insert(
+    let check = xianfeng::features::spot_checks::repo::insert(
         &app.db,
         &admin_of(app, branch),
         &draw,
         1,
         &sample,
-        xianfeng::db::now(),
+        xianfeng::platform::db::now(),
     )
     .await
     .unwrap();
@@ -1011,11 +1011,11 @@ async fn spot_check_of(app: &TestApp, branch: &Branch, subject: Uuid) -> (Uuid, 
 }
 
 async fn open_rectification(app: &TestApp, branch: &Branch) -> Uuid {
-    let now = xianfeng::db::now();
-    xianfeng::rectifications::repo::insert(
+    let now = xianfeng::platform::db::now();
+    xianfeng::features::rectifications::repo::insert(
         &app.db,
         &admin_of(app, branch),
-        xianfeng::rectifications::repo::NewRectification {
+        xianfeng::features::rectifications::repo::NewRectification {
             branch_id: branch.branch.id,
             spot_check_item_id: None,
             title: "走访台账不规范",
@@ -1029,8 +1029,8 @@ async fn open_rectification(app: &TestApp, branch: &Branch) -> Uuid {
     .id
 }
 
-async fn pending_pledge(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
-    let content = xianfeng::pledges::dto::PledgeContent::parse(
+async fn pending_pledge(app: &TestApp, branch: &Branch, actor: &xianfeng::core::Actor) -> Uuid {
+    let content = xianfeng::features::pledges::dto::PledgeContent::parse(
         chrono::Datelike::year(&chrono::Utc::now()),
         "亮身份、作表率",
         "每月走访包联户",
@@ -1043,31 +1043,31 @@ async fn pending_pledge(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::
         None,
     )
     .unwrap();
-    xianfeng::pledges::repo::insert(
+    xianfeng::features::pledges::repo::insert(
         &app.db,
         actor,
         branch.branch.id,
         xianfeng::domain::PledgeScope::Member,
         &content,
-        xianfeng::db::now(),
+        xianfeng::platform::db::now(),
     )
     .await
     .unwrap()
     .id
 }
 
-async fn pending_report(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
+async fn pending_report(app: &TestApp, branch: &Branch, actor: &xianfeng::core::Actor) -> Uuid {
     use xianfeng::domain::mediation::{DisputeCategory, MediationOutcome, RiskLevel};
-    let content = xianfeng::mediation::dto::ReportContent {
+    let content = xianfeng::features::mediation::dto::ReportContent {
         title: "邻里纠纷".into(),
         category: DisputeCategory::Neighbourhood,
-        parties: vec![xianfeng::mediation::dto::Party {
+        parties: vec![xianfeng::features::mediation::dto::Party {
             name: "王某".into(),
             role: None,
             phone: None,
         }],
         description: "争执".into(),
-        occurred_at: xianfeng::db::now(),
+        occurred_at: xianfeng::platform::db::now(),
         location: None,
         household_ids: Vec::new(),
         process: "调解".into(),
@@ -1076,22 +1076,22 @@ async fn pending_report(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::
         risk_level: RiskLevel::Low,
         photo_ids: Vec::new(),
     };
-    let submitted = xianfeng::mediation::repo::Submitted {
+    let submitted = xianfeng::features::mediation::repo::Submitted {
         branch_id: branch.branch.id,
-        now: xianfeng::db::now(),
+        now: xianfeng::platform::db::now(),
         follow_up_due_at: None,
     };
-    xianfeng::mediation::repo::insert(&app.db, actor, &content, &submitted)
+    xianfeng::features::mediation::repo::insert(&app.db, actor, &content, &submitted)
         .await
         .unwrap()
         .id
 }
 
-async fn pending_visit(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::Actor) -> Uuid {
-    let content = xianfeng::visits::dto::VisitContent {
+async fn pending_visit(app: &TestApp, branch: &Branch, actor: &xianfeng::core::Actor) -> Uuid {
+    let content = xianfeng::features::visits::dto::VisitContent {
         household_id: branch.households[1].id,
         kind: xianfeng::domain::VisitKind::Assistance,
-        visited_at: xianfeng::db::now(),
+        visited_at: xianfeng::platform::db::now(),
         location: xianfeng::domain::Location {
             lat: 30.0,
             lng: 120.0,
@@ -1103,15 +1103,15 @@ async fn pending_visit(app: &TestApp, branch: &Branch, actor: &xianfeng::auth::A
         follow_up: false,
         photo_ids: Vec::new(),
     };
-    let mut batch = xianfeng::db::Batch::default();
-    let visit = xianfeng::visits::repo::insert(
+    let mut batch = xianfeng::platform::db::Batch::default();
+    let visit = xianfeng::features::visits::repo::insert(
         &mut batch,
         actor,
         branch.branch.id,
         &content,
         None,
         &[],
-        xianfeng::db::now(),
+        xianfeng::platform::db::now(),
     );
     batch.write(&app.db).await.unwrap();
     visit.id

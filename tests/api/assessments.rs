@@ -79,7 +79,7 @@ async fn vote(
 /// Published branch pledges of the year: `fulfilled` of them fulfilled, the
 /// rest judged not fulfilled.
 async fn branch_pledges(app: &TestApp, branch: &Branch, fulfilled: usize, not_fulfilled: usize) {
-    let actor = xianfeng::auth::Actor {
+    let actor = xianfeng::core::Actor {
         user_id: branch.secretary.id,
         township_id: branch.branch.township_id,
         branch_id: Some(branch.branch.id),
@@ -87,7 +87,7 @@ async fn branch_pledges(app: &TestApp, branch: &Branch, fulfilled: usize, not_fu
         request_id: None,
     };
     for i in 0..fulfilled + not_fulfilled {
-        let content = xianfeng::pledges::dto::PledgeContent::parse(
+        let content = xianfeng::features::pledges::dto::PledgeContent::parse(
             year(),
             "任职承诺",
             "修通村道",
@@ -100,13 +100,13 @@ async fn branch_pledges(app: &TestApp, branch: &Branch, fulfilled: usize, not_fu
             None,
         )
         .unwrap();
-        let made = xianfeng::pledges::repo::insert(
+        let made = xianfeng::features::pledges::repo::insert(
             &app.db,
             &actor,
             branch.branch.id,
             xianfeng::domain::PledgeScope::Branch,
             &content,
-            xianfeng::db::now(),
+            xianfeng::platform::db::now(),
         )
         .await
         .unwrap();

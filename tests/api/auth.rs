@@ -219,7 +219,7 @@ async fn forged_expired_and_unsigned_tokens_are_401() {
     claims["exp"] = json!(4_000_000_000u64);
     claims["role"] = json!("township_admin");
     let other_key =
-        xianfeng::auth::tokens::TokenKeys::new(b"another-secret-of-at-least-32-bytes!!")
+        xianfeng::platform::tokens::TokenKeys::new(b"another-secret-of-at-least-32-bytes!!")
             .sign(&claims)
             .unwrap();
 

@@ -749,11 +749,11 @@ async fn a_phase_that_starts_is_announced_once_to_its_township() {
         ),
     )
     .await;
-    let now = xianfeng::db::now();
-    let first = xianfeng::campaigns::admission::sweep_started(&app.db, now)
+    let now = xianfeng::platform::db::now();
+    let first = xianfeng::features::campaigns::admission::sweep_started(&app.db, now)
         .await
         .unwrap();
-    let second = xianfeng::campaigns::admission::sweep_started(&app.db, now)
+    let second = xianfeng::features::campaigns::admission::sweep_started(&app.db, now)
         .await
         .unwrap();
     assert_eq!((first, second), (1, 0), "the current phase alone, once");
@@ -795,9 +795,9 @@ async fn a_phase_that_starts_is_announced_once_to_its_township() {
 #[tokio::test]
 async fn the_demo_campaign_is_in_a_phase_that_takes_everything() {
     let app = spawn_app().await;
-    xianfeng::demo::load(&app.db).await.unwrap();
+    xianfeng::app::demo::load(&app.db).await.unwrap();
     let login = json_of(
-        app.login("13800000101", xianfeng::demo::DEMO_PASSWORD)
+        app.login("13800000101", xianfeng::app::demo::DEMO_PASSWORD)
             .await,
     )
     .await;
@@ -820,9 +820,12 @@ async fn the_demo_campaign_is_in_a_phase_that_takes_everything() {
         json!({ "visit": null, "mediation_report": null, "pledge": null })
     );
     assert!(
-        xianfeng::campaigns::admission::sweep_started(&app.db, xianfeng::db::now())
-            .await
-            .unwrap()
+        xianfeng::features::campaigns::admission::sweep_started(
+            &app.db,
+            xianfeng::platform::db::now()
+        )
+        .await
+        .unwrap()
             == 0,
         "the demo's phase of today is not announced as new"
     );

@@ -196,12 +196,12 @@ async fn lists_page_with_cursor_default_20_and_clamp_100() {
     );
 
     for i in 0..80 {
-        let fields = xianfeng::households::dto::HouseholdFields {
+        let fields = xianfeng::features::households::dto::HouseholdFields {
             head_name: Some(format!("批量{i}")),
             address: Some("村".into()),
             ..Default::default()
         };
-        xianfeng::households::repo::create(
+        xianfeng::features::households::repo::create(
             &app.db,
             secretary.township_id,
             secretary.branch_id.unwrap(),

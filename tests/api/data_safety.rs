@@ -10,8 +10,8 @@ use sea_orm::{
 };
 use serde_json::json;
 use uuid::Uuid;
-use xianfeng::config::Settings;
 use xianfeng::entities::{assignment, household, visit};
+use xianfeng::platform::config::Settings;
 
 use crate::helpers::*;
 
@@ -44,15 +44,15 @@ async fn sqlite_backup_taken_online_restores_the_data_as_it_was() {
     // Arrange: the demo township in a SQLite database of its own.
     let data_dir = std::env::temp_dir().join(format!("xianfeng-backup-{}", Uuid::now_v7()));
     let settings = sqlite_settings(&data_dir);
-    let db = xianfeng::db::connect(&settings).await.unwrap();
-    xianfeng::db::migrate(&db).await.unwrap();
-    xianfeng::demo::load(&db).await.unwrap();
+    let db = xianfeng::platform::db::connect(&settings).await.unwrap();
+    xianfeng::platform::db::migrate(&db).await.unwrap();
+    xianfeng::app::demo::load(&db).await.unwrap();
     let before = contents(&db).await;
     assert!(!before.0.is_empty() && !before.1.is_empty());
     let backup = data_dir.join("backup.db");
 
     // Act: back up with the pool open, change and remove rows, restore.
-    xianfeng::backup::backup(&settings, &db, &backup)
+    xianfeng::platform::backup::backup(&settings, &db, &backup)
         .await
         .unwrap();
     let mut changed = before.0[0].clone().into_active_model();
@@ -61,10 +61,12 @@ async fn sqlite_backup_taken_online_restores_the_data_as_it_was() {
     visit::Entity::delete_many().exec(&db).await.unwrap();
     assert_ne!(contents(&db).await, before);
     db.close().await.unwrap();
-    xianfeng::backup::restore(&settings, &backup).await.unwrap();
+    xianfeng::platform::backup::restore(&settings, &backup)
+        .await
+        .unwrap();
 
     // Assert
-    let reopened = xianfeng::db::connect(&settings).await.unwrap();
+    let reopened = xianfeng::platform::db::connect(&settings).await.unwrap();
     assert_eq!(contents(&reopened).await, before);
     reopened.close().await.ok();
     std::fs::remove_dir_all(&data_dir).ok();
@@ -74,19 +76,19 @@ async fn sqlite_backup_taken_online_restores_the_data_as_it_was() {
 async fn backup_never_overwrites_and_restore_refuses_what_is_not_a_database() {
     let data_dir = std::env::temp_dir().join(format!("xianfeng-backup-{}", Uuid::now_v7()));
     let settings = sqlite_settings(&data_dir);
-    let db = xianfeng::db::connect(&settings).await.unwrap();
-    xianfeng::db::migrate(&db).await.unwrap();
+    let db = xianfeng::platform::db::connect(&settings).await.unwrap();
+    xianfeng::platform::db::migrate(&db).await.unwrap();
     let existing = data_dir.join("existing.db");
     std::fs::write(&existing, b"not a database").unwrap();
 
-    let overwrite = xianfeng::backup::backup(&settings, &db, &existing).await;
+    let overwrite = xianfeng::platform::backup::backup(&settings, &db, &existing).await;
     db.close().await.ok();
-    let from_junk = xianfeng::backup::restore(&settings, &existing).await;
+    let from_junk = xianfeng::platform::backup::restore(&settings, &existing).await;
 
     assert!(overwrite.is_err());
     assert_eq!(std::fs::read(&existing).unwrap(), b"not a database");
     assert!(from_junk.is_err());
-    let reopened = xianfeng::db::connect(&settings).await.unwrap();
+    let reopened = xianfeng::platform::db::connect(&settings).await.unwrap();
     let migrated = reopened
         .query_one_raw(sea_orm::Statement::from_string(
             reopened.get_database_backend(),
@@ -108,10 +110,11 @@ async fn backup_on_postgresql_points_to_pg_dump() {
     .unwrap();
     let db = Database::connect("sqlite::memory:").await.unwrap();
 
-    let answer = xianfeng::backup::backup(&settings, &db, std::path::Path::new("/tmp/x.dump"))
-        .await
-        .unwrap_err()
-        .to_string();
+    let answer =
+        xianfeng::platform::backup::backup(&settings, &db, std::path::Path::new("/tmp/x.dump"))
+            .await
+            .unwrap_err()
+            .to_string();
 
     assert!(answer.contains("pg_dump"), "{answer}");
 }
@@ -203,12 +206,12 @@ async fn purge_removes_deleted_rows_only_after_the_retention_period() {
     )
     .await;
     let retention = Duration::from_secs(90 * 24 * 3600);
-    let live_before = xianfeng::retention::live_assignments()
+    let live_before = xianfeng::core::retention::live_assignments()
         .count(&app.db)
         .await
         .unwrap();
 
-    let too_soon = xianfeng::retention::purge(&app.db, retention)
+    let too_soon = xianfeng::core::retention::purge(&app.db, retention)
         .await
         .unwrap();
     let ended = assignment::Entity::find()
@@ -220,7 +223,7 @@ async fn purge_removes_deleted_rows_only_after_the_retention_period() {
     let mut aged = ended.into_active_model();
     aged.deleted_at = Set(Some(Utc::now() - chrono::Duration::days(91)));
     aged.update(&app.db).await.unwrap();
-    let due = xianfeng::retention::purge(&app.db, retention)
+    let due = xianfeng::core::retention::purge(&app.db, retention)
         .await
         .unwrap();
 
@@ -235,7 +238,7 @@ async fn purge_removes_deleted_rows_only_after_the_retention_period() {
         0
     );
     assert_eq!(
-        xianfeng::retention::live_assignments()
+        xianfeng::core::retention::live_assignments()
             .count(&app.db)
             .await
             .unwrap(),

@@ -9,13 +9,13 @@ use reqwest::{Client, Method, RequestBuilder, Response};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use xianfeng::auth::tokens::{AccessClaims, TokenKeys, TokenType, now_secs};
-use xianfeng::config::Settings;
+use xianfeng::app::Application;
 use xianfeng::domain::{BranchKind, Role};
 use xianfeng::entities::{branch, household, township, user};
-use xianfeng::households::dto::HouseholdFields;
-use xianfeng::startup::Application;
-use xianfeng::users::dto::NewUser;
+use xianfeng::features::households::dto::HouseholdFields;
+use xianfeng::features::users::dto::NewUser;
+use xianfeng::platform::config::Settings;
+use xianfeng::platform::tokens::{AccessClaims, TokenKeys, TokenType, now_secs};
 
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
@@ -63,7 +63,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    xianfeng::telemetry::init("error", xianfeng::config::LogFormat::Text);
+    xianfeng::platform::telemetry::init("error", xianfeng::platform::config::LogFormat::Text);
     let data_dir = std::env::temp_dir().join(format!("xianfeng-test-{}", Uuid::now_v7()));
     let database_url = fresh_database(&data_dir).await;
     let mut env: HashMap<&str, String> = HashMap::from([
@@ -82,8 +82,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         env.insert(k, v);
     }
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings");
-    let db = xianfeng::db::connect(&settings).await.expect("connect");
-    xianfeng::db::migrate(&db).await.expect("migrate");
+    let db = xianfeng::platform::db::connect(&settings)
+        .await
+        .expect("connect");
+    xianfeng::platform::db::migrate(&db).await.expect("migrate");
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -116,7 +118,7 @@ async fn fresh_database(data_dir: &std::path::Path) -> String {
                 .unwrap_or(&admin_url);
             format!("{base}/{name}")
         }
-        Err(_) => xianfeng::config::sqlite_url(data_dir),
+        Err(_) => xianfeng::platform::config::sqlite_url(data_dir),
     }
 }
 
@@ -126,7 +128,7 @@ async fn password_hash() -> String {
     if let Some(hash) = HASH.get() {
         return hash.clone();
     }
-    let hash = xianfeng::auth::password::hash(PASSWORD.to_owned())
+    let hash = xianfeng::platform::password::hash(PASSWORD.to_owned())
         .await
         .expect("hash");
     HASH.get_or_init(|| hash).clone()
@@ -150,13 +152,14 @@ async fn seed(db: &DatabaseConnection) -> World {
 
 async fn seed_town(db: &DatabaseConnection, name: &str, branches: usize) -> Town {
     let hash = password_hash().await;
-    let township = xianfeng::townships::repo::create(db, &format!("{name}-{}", Uuid::now_v7()))
-        .await
-        .expect("township");
+    let township =
+        xianfeng::features::townships::repo::create(db, &format!("{name}-{}", Uuid::now_v7()))
+            .await
+            .expect("township");
     let admin = create_user(db, &township, "管理员", Role::TownshipAdmin, None, &hash).await;
     let mut made = Vec::new();
     for i in 0..branches {
-        let branch = xianfeng::branches::repo::create(
+        let branch = xianfeng::features::branches::repo::create(
             db,
             township.id,
             format!("{name}第{i}支部"),
@@ -199,12 +202,12 @@ async fn seed_town(db: &DatabaseConnection, name: &str, branches: usize) -> Town
                 tags: Some(vec!["低保户".into()]),
             };
             households.push(
-                xianfeng::households::repo::create(db, township.id, branch.id, fields)
+                xianfeng::features::households::repo::create(db, township.id, branch.id, fields)
                     .await
                     .expect("household"),
             );
         }
-        xianfeng::households::repo::assign(db, &households[0], members[0].id)
+        xianfeng::features::households::repo::assign(db, &households[0], members[0].id)
             .await
             .expect("assign");
         made.push(Branch {
@@ -237,7 +240,7 @@ async fn create_user(
         password: None,
         id_number: Some("11010519491231002X".into()),
     };
-    xianfeng::users::repo::create(db, township.id, new, Some(hash.to_owned()))
+    xianfeng::features::users::repo::create(db, township.id, new, Some(hash.to_owned()))
         .await
         .expect("user")
 }

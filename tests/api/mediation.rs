@@ -548,7 +548,8 @@ async fn an_overdue_follow_up_is_flagged_once_per_due_date() {
     let report = file(&app, &branch.members[0], unresolved_body()).await;
     let id = id_of(&report);
     let due = time_of(&report["follow_up_due_at"]);
-    let sweep = |at: DateTime<Utc>| xianfeng::mediation::routes::sweep_overdue(&app.db, at);
+    let sweep =
+        |at: DateTime<Utc>| xianfeng::features::mediation::routes::sweep_overdue(&app.db, at);
 
     let before_due = sweep(due - Duration::minutes(1)).await.unwrap();
     let after_due = sweep(due + Duration::hours(1)).await.unwrap();
@@ -575,7 +576,7 @@ async fn overdue_follow_ups_reach_the_author_and_the_secretary() {
     let report = file(&app, &branch.members[0], unresolved_body()).await;
     let due = time_of(&report["follow_up_due_at"]);
 
-    xianfeng::mediation::routes::sweep_overdue(&app.db, due + Duration::hours(1))
+    xianfeng::features::mediation::routes::sweep_overdue(&app.db, due + Duration::hours(1))
         .await
         .unwrap();
 
@@ -973,9 +974,9 @@ async fn the_export_is_csv_with_a_bom_and_the_lists_filters() {
 #[tokio::test]
 async fn the_demo_township_has_an_escalated_dispute_in_each_village() {
     let app = spawn_app().await;
-    xianfeng::demo::load(&app.db).await.unwrap();
+    xianfeng::app::demo::load(&app.db).await.unwrap();
     let login = json_of(
-        app.login("13800000000", xianfeng::demo::DEMO_PASSWORD)
+        app.login("13800000000", xianfeng::app::demo::DEMO_PASSWORD)
             .await,
     )
     .await;

@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use xianfeng::entities::{notification, outbox_event, user};
-use xianfeng::http::metrics::NotificationMetrics;
+use xianfeng::platform::http::metrics::NotificationMetrics;
 
 use crate::helpers::*;
 
@@ -226,10 +226,10 @@ async fn delivering_an_event_again_never_shows_it_twice() {
         .await
         .unwrap();
     let metrics = NotificationMetrics::new().unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db, None, &metrics)
+    xianfeng::workers::delivery::deliver_pending(&app.db, None, &metrics)
         .await
         .unwrap();
-    xianfeng::notifications::delivery::deliver_pending(&app.db, None, &metrics)
+    xianfeng::workers::delivery::deliver_pending(&app.db, None, &metrics)
         .await
         .unwrap();
 
@@ -246,7 +246,7 @@ async fn a_dead_consumers_entries_are_reclaimed() {
     let Ok(url) = std::env::var("TEST_REDIS_URL") else {
         return;
     };
-    use xianfeng::notifications::stream::{self, StreamSettings};
+    use xianfeng::workers::stream::{self, StreamSettings};
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
     // A stream of its own, so the app's worker does not take the entry first.
@@ -332,7 +332,7 @@ async fn a_batch_with_a_repeated_and_a_stray_entry_delivers_each_event_once() {
     let Ok(url) = std::env::var("TEST_REDIS_URL") else {
         return;
     };
-    use xianfeng::notifications::stream::{self, StreamSettings};
+    use xianfeng::workers::stream::{self, StreamSettings};
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
     let settings = StreamSettings {
@@ -545,7 +545,7 @@ async fn outbox_of(app: &TestApp, kind: &str) -> u64 {
 
 #[tokio::test]
 async fn the_daily_digests_go_out_once_however_many_replicas_race() {
-    use xianfeng::notifications::digest::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS, send_due};
+    use xianfeng::features::notifications::digest::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS, send_due};
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
     let visit = json_of(
@@ -610,7 +610,7 @@ async fn members_hear_of_their_overdue_households_and_secretaries_of_waiting_rev
     let before = inbox_of(&app, &branch.secretary, 1).await;
     assert_eq!(before["items"].as_array().unwrap().len(), 1);
 
-    xianfeng::notifications::digest::send_due(&app.db, morning(10))
+    xianfeng::features::notifications::digest::send_due(&app.db, morning(10))
         .await
         .unwrap();
 
@@ -732,9 +732,7 @@ async fn an_entry_that_cannot_be_delivered_is_counted_failed_and_dead() {
         env: vec![("REDIS_PREFIX", prefix.clone())],
     })
     .await;
-    let mut conn = xianfeng::notifications::stream::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = xianfeng::workers::stream::connect(&url).await.unwrap();
 
     let _: String = redis::AsyncCommands::xadd(
         &mut conn,

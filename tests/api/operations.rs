@@ -108,7 +108,7 @@ async fn swagger_ui_is_served_without_a_cdn() {
 #[tokio::test]
 async fn every_documented_path_is_routed() {
     let app = spawn_app().await;
-    let doc = xianfeng::http::openapi::document();
+    let doc = xianfeng::platform::http::openapi::document();
     for (path, item) in doc.paths.paths {
         let concrete = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
@@ -153,7 +153,7 @@ async fn metrics_count_events_given_up_on() {
         payload: Set(serde_json::json!({})),
         created_at: Set(chrono::Utc::now()),
         relayed_at: Set(None),
-        attempts: Set(xianfeng::notifications::delivery::MAX_ATTEMPTS),
+        attempts: Set(xianfeng::workers::delivery::MAX_ATTEMPTS),
         last_error: Set(Some("unreadable payload".into())),
     }
     .insert(&app.db)
@@ -196,7 +196,7 @@ fn every_schema_reference_resolves() {
         }
     }
     let doc: serde_json::Value =
-        serde_json::from_str(&xianfeng::http::openapi::document_json().unwrap()).unwrap();
+        serde_json::from_str(&xianfeng::platform::http::openapi::document_json().unwrap()).unwrap();
     let mut found = Vec::new();
     refs(&doc, &mut found);
     let schemas = doc["components"]["schemas"].as_object().unwrap();

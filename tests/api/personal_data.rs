@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use xianfeng::entities::{household, user};
-use xianfeng::sealed::{IdNumberCipher, is_sealed, reseal_id_numbers, seal_stored_id_numbers};
+use xianfeng::platform::sealed::{
+    IdNumberCipher, is_sealed, reseal_id_numbers, seal_stored_id_numbers,
+};
 
 use crate::helpers::*;
 

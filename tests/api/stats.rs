@@ -11,8 +11,8 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use xianfeng::core::change_versions::VERSION_TTL;
 use xianfeng::entities::{audit_log, household, mediation_report, pledge, user, visit};
-use xianfeng::stats::versions::VERSION_TTL;
 
 use crate::helpers::*;
 
@@ -212,7 +212,9 @@ async fn every_figure_matches_a_direct_count_after_random_changes() {
     for step in 0..80 {
         // The rollups are exact whether or not their deltas were folded.
         if folds.random_bool(0.15) {
-            xianfeng::stats::rollup::fold(&app.db).await.unwrap();
+            xianfeng::features::stats::rollup::fold(&app.db)
+                .await
+                .unwrap();
         }
         // A household visited in one branch and then moved to the other:
         // its visit stays counted where it was made.
@@ -380,11 +382,13 @@ async fn every_figure_matches_a_direct_count_after_random_changes() {
         counts
     };
     let township = app.world.a.township.id;
-    let kept = xianfeng::stats::rollup::counts(&app.db, township, None)
+    let kept = xianfeng::features::stats::rollup::counts(&app.db, township, None)
         .await
         .unwrap();
-    xianfeng::stats::rollup::rebuild(&app.db).await.unwrap();
-    let recounted = xianfeng::stats::rollup::counts(&app.db, township, None)
+    xianfeng::features::stats::rollup::rebuild(&app.db)
+        .await
+        .unwrap();
+    let recounted = xianfeng::features::stats::rollup::counts(&app.db, township, None)
         .await
         .unwrap();
     assert_eq!(nonzero(kept), nonzero(recounted));
@@ -398,7 +402,9 @@ async fn the_overview_answers_from_the_rollups_and_a_rebuild_recounts_them() {
     let body = visit_body(branch.households[0].id, "assistance", 0);
     let created = app.post("/api/v1/visits", &branch.members[0], body).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    xianfeng::stats::rollup::fold(&app.db).await.unwrap();
+    xianfeng::features::stats::rollup::fold(&app.db)
+        .await
+        .unwrap();
 
     // Act: the rollups are emptied behind the server's back, as a restore
     // of some tables but not others would leave them.
@@ -412,7 +418,9 @@ async fn the_overview_answers_from_the_rollups_and_a_rebuild_recounts_them() {
     // Assert: the overview answers from the rollups (now empty), and a
     // rebuild restores the figures from the rows.
     assert_eq!(overview["visits"]["total"], 0);
-    xianfeng::stats::rollup::rebuild(&app.db).await.unwrap();
+    xianfeng::features::stats::rollup::rebuild(&app.db)
+        .await
+        .unwrap();
     let overview = json_of(app.get("/api/v1/stats/overview", &app.world.a.admin).await).await;
     assert_eq!(overview["visits"]["total"], 1);
     assert_eq!(overview["households_visited"], 1);
@@ -547,7 +555,7 @@ async fn recorded_reads_of_personal_data_leave_the_tag_alone() {
     let households = app.get("/api/v1/me/households", &branch.members[0]).await;
     assert_eq!(households.status(), StatusCode::OK);
     let viewed = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq(xianfeng::audit::HOUSEHOLD_VIEWED))
+        .filter(audit_log::Column::Action.eq(xianfeng::core::audit::HOUSEHOLD_VIEWED))
         .all(&app.db)
         .await
         .unwrap();
@@ -723,8 +731,8 @@ async fn concurrent_check_ins_on_one_household_and_concurrent_folds_count_it_onc
     let folds = async {
         for _ in 0..10 {
             let (a, b) = tokio::join!(
-                xianfeng::stats::rollup::fold(&app.db),
-                xianfeng::stats::rollup::fold(&app.db)
+                xianfeng::features::stats::rollup::fold(&app.db),
+                xianfeng::features::stats::rollup::fold(&app.db)
             );
             a.unwrap();
             b.unwrap();

@@ -11,7 +11,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use xianfeng::auth::Actor;
+use xianfeng::core::Actor;
 use xianfeng::entities::{audit_log, mediation_report, outbox_event, rectification, user, visit};
 
 use crate::helpers::*;
@@ -30,7 +30,7 @@ fn member_actor(member: &user::Model) -> Actor {
 
 /// A visit by the branch's first member at `visited_at`, in `status`.
 async fn visit_in(app: &TestApp, branch: &Branch, visited_at: DateTime<Utc>, status: &str) -> Uuid {
-    let content = xianfeng::visits::dto::VisitContent {
+    let content = xianfeng::features::visits::dto::VisitContent {
         household_id: branch.households[0].id,
         kind: xianfeng::domain::VisitKind::Assistance,
         visited_at,
@@ -46,15 +46,15 @@ async fn visit_in(app: &TestApp, branch: &Branch, visited_at: DateTime<Utc>, sta
         photo_ids: Vec::new(),
     };
     let actor = member_actor(&branch.members[0]);
-    let mut batch = xianfeng::db::Batch::default();
-    let id = xianfeng::visits::repo::insert(
+    let mut batch = xianfeng::platform::db::Batch::default();
+    let id = xianfeng::features::visits::repo::insert(
         &mut batch,
         &actor,
         branch.branch.id,
         &content,
         None,
         &[],
-        xianfeng::db::now(),
+        xianfeng::platform::db::now(),
     )
     .id;
     batch.write(&app.db).await.unwrap();
@@ -78,10 +78,10 @@ async fn approved_visits(app: &TestApp, branch: &Branch, n: usize) -> Vec<Uuid> 
 /// An approved mediation report by the branch's first member, titled `title`.
 async fn approved_report(app: &TestApp, branch: &Branch, title: &str) -> Uuid {
     use xianfeng::domain::mediation::{DisputeCategory, MediationOutcome, RiskLevel};
-    let content = xianfeng::mediation::dto::ReportContent {
+    let content = xianfeng::features::mediation::dto::ReportContent {
         title: title.into(),
         category: DisputeCategory::Neighbourhood,
-        parties: vec![xianfeng::mediation::dto::Party {
+        parties: vec![xianfeng::features::mediation::dto::Party {
             name: "王某".into(),
             role: None,
             phone: None,
@@ -96,13 +96,13 @@ async fn approved_report(app: &TestApp, branch: &Branch, title: &str) -> Uuid {
         risk_level: RiskLevel::Low,
         photo_ids: Vec::new(),
     };
-    let submitted = xianfeng::mediation::repo::Submitted {
+    let submitted = xianfeng::features::mediation::repo::Submitted {
         branch_id: branch.branch.id,
-        now: xianfeng::db::now(),
+        now: xianfeng::platform::db::now(),
         follow_up_due_at: None,
     };
     let actor = member_actor(&branch.members[0]);
-    let id = xianfeng::mediation::repo::insert(&app.db, &actor, &content, &submitted)
+    let id = xianfeng::features::mediation::repo::insert(&app.db, &actor, &content, &submitted)
         .await
         .unwrap()
         .id;
@@ -1047,7 +1047,8 @@ async fn an_overdue_rectification_is_flagged_once_per_deadline() {
     let created = assign(&app, branch, 3).await;
     let id = id_of(&created);
     let deadline: DateTime<Utc> = created["deadline"].as_str().unwrap().parse().unwrap();
-    let sweep = |at: DateTime<Utc>| xianfeng::rectifications::routes::sweep_overdue(&app.db, at);
+    let sweep =
+        |at: DateTime<Utc>| xianfeng::features::rectifications::routes::sweep_overdue(&app.db, at);
 
     let before = sweep(deadline - Duration::minutes(1)).await.unwrap();
     let after = sweep(deadline + Duration::hours(1)).await.unwrap();
@@ -1088,7 +1089,7 @@ async fn replicas_sweeping_at_once_flag_each_rectification_once() {
         assign(&app, branch, 1).await;
     }
     let later = Utc::now() + Duration::days(2);
-    let sweep = || xianfeng::rectifications::routes::sweep_overdue(&app.db, later);
+    let sweep = || xianfeng::features::rectifications::routes::sweep_overdue(&app.db, later);
 
     let (a, b, c) = tokio::join!(sweep(), sweep(), sweep());
 
@@ -1241,9 +1242,9 @@ async fn the_dashboard_counts_unclosed_and_overdue_rectifications_per_branch() {
 #[tokio::test]
 async fn the_demo_township_has_a_rectification_due_and_one_overdue() {
     let app = spawn_app().await;
-    xianfeng::demo::load(&app.db).await.unwrap();
+    xianfeng::app::demo::load(&app.db).await.unwrap();
     let login = json_of(
-        app.login("13800000000", xianfeng::demo::DEMO_PASSWORD)
+        app.login("13800000000", xianfeng::app::demo::DEMO_PASSWORD)
             .await,
     )
     .await;
@@ -1328,9 +1329,12 @@ async fn each_step_tells_exactly_the_people_concerned() {
     )
     .await;
     let deadline: DateTime<Utc> = second["deadline"].as_str().unwrap().parse().unwrap();
-    xianfeng::rectifications::routes::sweep_overdue(&app.db, deadline + Duration::hours(1))
-        .await
-        .unwrap();
+    xianfeng::features::rectifications::routes::sweep_overdue(
+        &app.db,
+        deadline + Duration::hours(1),
+    )
+    .await
+    .unwrap();
     let secretarys = titles_of(&app, secretary, 5).await;
     let admins = titles_of(&app, admin, 2).await;
 

@@ -1116,7 +1116,9 @@ async fn expired_idempotency_keys_are_swept_and_live_ones_kept() {
         .await
         .unwrap();
 
-    let swept = xianfeng::idempotency::sweep_expired(&app.db).await.unwrap();
+    let swept = xianfeng::core::idempotency::sweep_expired(&app.db)
+        .await
+        .unwrap();
 
     assert_eq!(swept, 1);
     let left: Vec<String> = xianfeng::entities::idempotency_key::Entity::find()

@@ -292,7 +292,7 @@ async fn a_secretary_with_wechat_bound_gets_a_subscribe_message() {
 /// A WeChat client for the scripted fake, and the fake's records.
 async fn scripted_client(
     answers: &[Answer],
-) -> (xianfeng::auth::wechat::WechatClient, Sent, Script) {
+) -> (xianfeng::platform::wechat::WechatClient, Sent, Script) {
     let sent = Sent::default();
     let script = Script::default();
     script
@@ -316,7 +316,7 @@ async fn scripted_client(
     .unwrap();
     let base = format!("http://{}", server.addrs()[0]);
     tokio::spawn(server.run());
-    let settings = xianfeng::config::Settings::from_lookup(|name| match name {
+    let settings = xianfeng::platform::config::Settings::from_lookup(|name| match name {
         "WECHAT_APPID" => Some("wx-test".into()),
         "WECHAT_SECRET" => Some("wx-secret".into()),
         "WECHAT_API_BASE" => Some(base.clone()),
@@ -324,14 +324,14 @@ async fn scripted_client(
         _ => None,
     })
     .unwrap();
-    let client = xianfeng::auth::wechat::WechatClient::new(settings.wechat.unwrap()).unwrap();
+    let client = xianfeng::platform::wechat::WechatClient::new(settings.wechat.unwrap()).unwrap();
     (client, sent, script)
 }
 
-async fn send_one(client: &xianfeng::auth::wechat::WechatClient) -> Result<(), String> {
+async fn send_one(client: &xianfeng::platform::wechat::WechatClient) -> Result<(), String> {
     client
         .send(
-            xianfeng::auth::wechat::Template::Submitted,
+            xianfeng::platform::wechat::Template::Submitted,
             "openid-secretary",
             "新的走访记录待审核",
             "党员张伟提交了走访记录",

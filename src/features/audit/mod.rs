@@ -1,0 +1,3 @@
+//! `/api/v1/audit`: the audit log, for township admins.
+
+pub mod routes;

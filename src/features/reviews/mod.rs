@@ -1,0 +1,3 @@
+//! The secretary's queue across submission kinds, and bulk decisions.
+
+pub mod routes;

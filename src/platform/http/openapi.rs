@@ -1,0 +1,223 @@
+//! The OpenAPI document: gathered from every handler's `#[utoipa::path]` by
+//! utoipa-actix-web, plus the bearer scheme. `openapi/openapi.json` in the
+//! repository is this document, kept equal by a test.
+
+use actix_web::App;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "xianfeng",
+        description = "先锋：乡党委“创先争优”活动小程序后端。Members log household visits, file mediation reports and make pledges; secretaries review; the township watches the dashboard.\n\nErrors answer `{\"error\": {\"code\", \"message\", \"details\"}}`; messages are Chinese unless `Accept-Language: en`.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Sign-in, WeChat binding, sessions"),
+        (name = "organisation", description = "Branches, users, households and assignments (党员包户)"),
+        (name = "uploads", description = "Photos (JPEG, PNG, WebP), stripped of location, attached to submissions"),
+        (name = "visits", description = "Household visits (走访): check-ins, review (审核), history, export"),
+        (name = "mediation", description = "Dispute-mediation reports (矛盾纠纷调解): review, escalation to the township (上报), follow-up visits (回访), export"),
+        (name = "pledges", description = "Public pledges (公开承诺): the pledge wall, review, progress (践诺) from evidence, fulfilment, leader comments (领导点评), ratings (群众评议)"),
+        (name = "reviews", description = "The secretary's review queue across submission kinds, and bulk decisions"),
+        (name = "supervision", description = "The township's supervision (督导检查): spot checks drawing a reproducible sample of approved visits and mediation reports to verify, their per-branch figures, and rectifications (整改) assigned to branches with a deadline"),
+        (name = "campaigns", description = "The township's campaigns (创先争优活动) and their phases (动员部署, 组织实施, 总结完善 …): dates in the township's time zone, which submission kinds each phase takes and by when; the phase of today shows in `/me`, and stats take `phase_id`"),
+        (name = "stats", description = "The township dashboard's figures, built for polling: every answer has an ETag, and `If-None-Match` answers 304 while nothing changed"),
+        (name = "notifications", description = "The in-app inbox"),
+        (name = "operations", description = "Health, readiness, metrics, the audit log")
+    )
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The base document (info, tags, security schemes) the handlers are added to.
+pub fn base() -> OpenApiDoc {
+    ApiDoc::openapi()
+}
+
+/// The full document, as the server serves it at `/openapi.json`.
+pub fn document() -> OpenApiDoc {
+    let mut doc = App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::app::api_routes)
+        .split_for_parts()
+        .1;
+    ExtractorResponses.modify(&mut doc);
+    ResourceLinks.modify(&mut doc);
+    doc
+}
+
+/// The answers of the shared extractors, which every handler using them can
+/// give whatever its own `#[utoipa::path]` lists: the JSON body
+/// ([`crate::platform::http::extract`]: 400 malformed, 413 past 64 KiB, 415 another
+/// content type, 422 a field of the wrong type), the query string (400 a bad
+/// cursor, 422 a bad value) and the path (404 a malformed id). Added only
+/// where the handler does not document the status itself.
+struct ExtractorResponses;
+
+impl Modify for ExtractorResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let has_json_body = operation.request_body.as_ref().is_some_and(|body| {
+                    matches!(body, RefOr::T(body) if body.content.contains_key("application/json"))
+                });
+                let has_in = |place: ParameterIn| {
+                    operation.parameters.iter().flatten().any(
+                        |parameter| matches!(parameter, RefOr::T(p) if p.parameter_in == place),
+                    )
+                };
+                let mut statuses: Vec<(&str, &str)> = Vec::new();
+                if has_json_body {
+                    statuses.extend([
+                        ("400", "the body is not JSON"),
+                        ("413", "the body is over 64 KiB"),
+                        ("415", "the body is not `application/json`"),
+                        ("422", "a field is missing or of the wrong type"),
+                    ]);
+                }
+                if has_in(ParameterIn::Query) {
+                    statuses.extend([
+                        ("400", "a malformed cursor"),
+                        ("422", "a query parameter is invalid"),
+                    ]);
+                }
+                if has_in(ParameterIn::Path) {
+                    statuses.push(("404", "not found, or not within the caller's reach"));
+                }
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .into()
+}
+
+/// Links from what creates or lists a resource to the operations on it
+/// (`POST /visits` → `GET /visits/{id}`, `GET /visits` → the first item's),
+/// so clients and schema-driven tests can follow ids from answer to request.
+struct ResourceLinks;
+
+impl Modify for ResourceLinks {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let paths = &mut openapi.paths.paths;
+        let collections: Vec<String> = paths.keys().filter(|p| !p.contains('{')).cloned().collect();
+        for collection in collections {
+            let prefix = format!("{collection}/{{id}}");
+            let mut targets: Vec<(String, String)> = paths
+                .iter_mut()
+                .filter(|(path, _)| {
+                    (**path == prefix || path.starts_with(&format!("{prefix}/")))
+                        && path.matches('{').count() == 1
+                })
+                .flat_map(|(_, item)| operations_mut(item))
+                .filter_map(|operation| operation.operation_id.clone())
+                .map(|id| (id.clone(), id))
+                .collect();
+            targets.sort();
+            if targets.is_empty() {
+                continue;
+            }
+            let Some(item) = paths.get_mut(&collection) else {
+                continue;
+            };
+            let sources = [
+                (item.post.as_mut(), "201", "$response.body#/id"),
+                (item.get.as_mut(), "200", "$response.body#/items/0/id"),
+            ];
+            for (operation, status, expression) in sources {
+                let Some(RefOr::T(response)) =
+                    operation.and_then(|o| o.responses.responses.get_mut(status))
+                else {
+                    continue;
+                };
+                for (name, operation_id) in &targets {
+                    let link = LinkBuilder::new()
+                        .operation_id(operation_id)
+                        .parameter("id", expression)
+                        .build();
+                    response.links.insert(name.clone(), RefOr::T(link));
+                }
+            }
+        }
+    }
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn document_json() -> anyhow::Result<String> {
+    let mut json = document().to_pretty_json()?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Whether `path` is one of the documented paths (with `{param}` segments
+/// matching anything), to tell 405 from 404.
+pub fn path_exists(path: &str) -> bool {
+    static PATHS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    let templates = PATHS.get_or_init(|| {
+        document()
+            .paths
+            .paths
+            .keys()
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    templates.iter().any(|template| {
+        template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+    })
+}
