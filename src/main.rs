@@ -69,7 +69,7 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { no_demo: false });
     if let Command::Openapi = command {
-        let json = xianfeng::platform::http::openapi::document_json()?;
+        let json = xianfeng::app::routes::document_json()?;
         // A closed pipe (`| head`) is the reader's choice, not an error.
         if let Err(err) = std::io::Write::write_all(&mut std::io::stdout(), json.as_bytes())
             && err.kind() != std::io::ErrorKind::BrokenPipe

@@ -108,7 +108,7 @@ async fn swagger_ui_is_served_without_a_cdn() {
 #[tokio::test]
 async fn every_documented_path_is_routed() {
     let app = spawn_app().await;
-    let doc = xianfeng::platform::http::openapi::document();
+    let doc = xianfeng::app::routes::document();
     for (path, item) in doc.paths.paths {
         let concrete = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
@@ -196,7 +196,7 @@ fn every_schema_reference_resolves() {
         }
     }
     let doc: serde_json::Value =
-        serde_json::from_str(&xianfeng::platform::http::openapi::document_json().unwrap()).unwrap();
+        serde_json::from_str(&xianfeng::app::routes::document_json().unwrap()).unwrap();
     let mut found = Vec::new();
     refs(&doc, &mut found);
     let schemas = doc["components"]["schemas"].as_object().unwrap();

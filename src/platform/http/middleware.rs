@@ -1,5 +1,6 @@
-//! Request-wide middleware: request ids and logs, metrics, waking the
-//! notifier, error bodies in the caller's language, security headers and CORS.
+//! Request-wide middleware: request ids and logs, metrics, error bodies in
+//! the caller's language, security headers and CORS. Each reads only platform
+//! parts of the app data (the [`Metrics`], the [`Settings`]).
 
 use std::time::Instant;
 
@@ -10,8 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument;
 
-use crate::core::state::AppState;
+use crate::platform::config::Settings;
 use crate::platform::error::EnglishBody;
+use crate::platform::http::metrics::Metrics;
 
 /// The id of one request, from `X-Request-Id` or made here; echoed in the
 /// response and written to logs and audit rows.
@@ -36,7 +38,7 @@ pub async fn track(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
 
     let mut res = next
         .call(req)
@@ -50,39 +52,14 @@ pub async fn track(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     let elapsed = started.elapsed();
-    if let Some(state) = state {
-        state.metrics.observe(&method, &route, status, elapsed);
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status, elapsed);
     }
     span.in_scope(
         || tracing::info!(status, route = %route, ms = elapsed.as_secs_f64() * 1e3, "handled"),
     );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
-    }
-    Ok(res)
-}
-
-/// Acts on a successful request's writes before its caller hears of them.
-/// Handlers commit before they answer, so a success means the writes are
-/// committed: the notifier is woken for its outbox events now rather than at
-/// the next poll, and the statistics' change versions are forgotten so the
-/// next answer's `ETag` sees the change. A failed request's transaction was
-/// rolled back, and nothing is done.
-pub async fn after_commit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let writes = !req.method().is_safe();
-    let (res, written) = crate::core::outbox::tallying(next.call(req)).await;
-    let res = res?.map_into_boxed_body();
-    if let Some(state) = state
-        && res.status().is_success()
-    {
-        state.pipeline.committed(written);
-        if writes {
-            state.change_versions.forget_all();
-        }
     }
     Ok(res)
 }
@@ -100,8 +77,8 @@ pub async fn security_headers(
         API_POLICY
     };
     let hsts_max_age = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.settings.hsts_max_age);
+        .app_data::<web::Data<Settings>>()
+        .and_then(|settings| settings.hsts_max_age);
     let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();
     let defaults = [

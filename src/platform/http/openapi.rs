@@ -58,12 +58,15 @@ pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
 }
 
-/// The full document, as the server serves it at `/openapi.json`.
-pub fn document() -> OpenApiDoc {
+/// What adds every documented route to an app: the assembly's route list.
+pub type Routes = fn(&mut utoipa_actix_web::service_config::ServiceConfig);
+
+/// The full document of `routes`, as the server serves it at `/openapi.json`.
+pub fn document(routes: Routes) -> OpenApiDoc {
     let mut doc = App::new()
         .into_utoipa_app()
         .openapi(base())
-        .configure(crate::app::api_routes)
+        .configure(routes)
         .split_for_parts()
         .1;
     ExtractorResponses.modify(&mut doc);
@@ -193,31 +196,38 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// The document as committed in `openapi/openapi.json`.
-pub fn document_json() -> anyhow::Result<String> {
-    let mut json = document().to_pretty_json()?;
+/// The document of `routes` as committed in `openapi/openapi.json`.
+pub fn document_json(routes: Routes) -> anyhow::Result<String> {
+    let mut json = document(routes).to_pretty_json()?;
     json.push('\n');
     Ok(json)
 }
 
-/// Whether `path` is one of the documented paths (with `{param}` segments
-/// matching anything), to tell 405 from 404.
-pub fn path_exists(path: &str) -> bool {
-    static PATHS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
-    let templates = PATHS.get_or_init(|| {
-        document()
-            .paths
-            .paths
-            .keys()
-            .map(|p| p.split('/').map(str::to_owned).collect())
-            .collect()
-    });
-    let segments: Vec<&str> = path.split('/').collect();
-    templates.iter().any(|template| {
-        template.len() == segments.len()
-            && template
-                .iter()
-                .zip(&segments)
-                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-    })
+/// The documented paths (with `{param}` segments matching anything), to
+/// tell 405 from 404.
+pub struct KnownPaths(Vec<Vec<String>>);
+
+impl KnownPaths {
+    pub fn of(document: &OpenApiDoc) -> Self {
+        KnownPaths(
+            document
+                .paths
+                .paths
+                .keys()
+                .map(|p| p.split('/').map(str::to_owned).collect())
+                .collect(),
+        )
+    }
+
+    /// Whether `path` is one of the documented paths.
+    pub fn contains(&self, path: &str) -> bool {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0.iter().any(|template| {
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+        })
+    }
 }
