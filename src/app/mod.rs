@@ -1,6 +1,8 @@
-//! Building and running the server: state, middleware, routes.
+//! Building and running the server: the state, the middleware and the
+//! routes of [`routes`]. Nothing imports this module back.
 
 pub mod demo;
+pub mod routes;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -10,10 +12,12 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sea_orm::DatabaseConnection;
-use utoipa_actix_web::{AppExt, scope};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::core::jobs::Job;
 use crate::core::pipeline::Pipeline;
+use crate::core::review::{ReviewKind, ReviewKinds};
 use crate::core::state::AppState;
 use crate::platform::config::Settings;
 use crate::platform::error::ApiError;
@@ -22,6 +26,22 @@ use crate::platform::http::middleware;
 use crate::platform::rate_limit::RateLimiter;
 use crate::platform::tokens::TokenKeys;
 use crate::platform::wechat::WechatClient;
+
+/// Every periodic job, run on every replica.
+const JOBS: &[Job] = &[
+    crate::core::idempotency::SWEEP,
+    crate::features::mediation::jobs::OVERDUE_FOLLOW_UPS,
+    crate::features::rectifications::jobs::OVERDUE,
+    crate::features::campaigns::jobs::PHASE_STARTS,
+    crate::features::notifications::jobs::DIGESTS,
+];
+
+/// Every kind of submission secretaries review.
+const REVIEW_KINDS: &[ReviewKind] = &[
+    crate::features::visits::routes::REVIEW,
+    crate::features::mediation::routes::REVIEW,
+    crate::features::pledges::routes::REVIEW,
+];
 
 /// A bound, migrated, ready-to-run server.
 pub struct Application {
@@ -82,12 +102,13 @@ impl Application {
                     prefix: settings.redis_prefix.clone(),
                     max_len: settings.stream_max_len,
                 });
-        let metrics = Metrics::new()?;
+        let metrics = Arc::new(Metrics::new()?);
         let pipeline = Arc::new(Pipeline::new(
             metrics.notifications().clone(),
             settings.notifications_poll,
         ));
         crate::workers::delivery::start(db.clone(), streams, wechat.clone(), pipeline.clone());
+        crate::workers::scheduler::start(db.clone(), JOBS, pipeline.clone());
         crate::features::stats::rollup::spawn_folder(db.clone());
         crate::core::retention::spawn_purger(db.clone(), settings.deleted_retention);
         let state = web::Data::new(AppState {
@@ -102,21 +123,23 @@ impl Application {
             uploads,
             township_settings: Default::default(),
             change_versions: Default::default(),
+            review_kinds: ReviewKinds(REVIEW_KINDS),
             id_numbers,
         });
         // Serialised once and shared: a copy of the document in each worker
         // would cost every worker its memory for the life of the process.
-        let openapi = web::Bytes::from(serde_json::to_vec(
-            &crate::platform::http::openapi::document(),
-        )?);
+        let openapi = web::Bytes::from(serde_json::to_vec(&routes::document())?);
         let cors_origins = state.settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(crate::platform::http::openapi::base())
-                .configure(api_routes)
+                .configure(routes::api)
                 .split_for_parts();
             app.app_data(state.clone())
+                // The platform's middleware reads only the platform's parts.
+                .app_data(web::Data::from(state.settings.clone()))
+                .app_data(web::Data::from(state.metrics.clone()))
                 // A malformed id cannot name anything within reach.
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
@@ -124,12 +147,12 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
                 .route(
                     "/openapi.json",
-                    web::get().to(serve_document(openapi.clone())),
+                    web::get().to(routes::serve_document(openapi.clone())),
                 )
                 .service(web::redirect("/docs", "/docs/"))
                 .configure(crate::features::dashboard::configure)
-                .default_service(web::to(unmatched))
-                .wrap(from_fn(middleware::after_commit))
+                .default_service(web::to(routes::unmatched))
+                .wrap(from_fn(crate::core::commit::after_commit))
                 .wrap(from_fn(middleware::localize_errors))
                 .wrap(middleware::cors(&cors_origins))
                 .wrap(from_fn(middleware::security_headers))
@@ -155,57 +178,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Every API route, for the server and for the OpenAPI document.
-pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(crate::features::ops::routes::configure)
-        .service(
-            scope::scope("/api/v1")
-                .configure(crate::features::auth::routes::configure)
-                .configure(crate::features::me::routes::configure)
-                .configure(crate::features::townships::routes::configure)
-                .configure(crate::features::branches::routes::configure)
-                .configure(crate::features::users::routes::configure)
-                .configure(crate::features::households::routes::configure)
-                .configure(crate::features::uploads::routes::configure)
-                .configure(crate::features::visits::routes::configure)
-                .configure(crate::features::mediation::routes::configure)
-                .configure(crate::features::pledges::routes::configure)
-                .configure(crate::features::reviews::routes::configure)
-                .configure(crate::features::stats::routes::configure)
-                .configure(crate::features::spot_checks::routes::configure)
-                .configure(crate::features::rectifications::routes::configure)
-                .configure(crate::features::campaigns::routes::configure)
-                .configure(crate::features::assessments::routes::configure)
-                .configure(crate::features::notifications::routes::configure)
-                .configure(crate::features::audit::routes::configure),
-        );
-}
-
-/// `GET /openapi.json`: the OpenAPI document, serialised at start-up.
-fn serve_document(
-    document: web::Bytes,
-) -> impl Fn() -> std::future::Ready<actix_web::HttpResponse> + Clone {
-    move || {
-        std::future::ready(
-            actix_web::HttpResponse::Ok()
-                .content_type("application/json")
-                .body(document.clone()),
-        )
-    }
-}
-
-/// No route matched: 405 when the path exists with another method, else 404.
-async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    let path = req.path();
-    let known = crate::platform::http::openapi::path_exists(path)
-        || crate::features::dashboard::serves(path);
-    Err(if known {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound
-    })
 }
 
 async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {

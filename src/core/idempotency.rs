@@ -344,6 +344,21 @@ fn first_answer(status: StatusCode, json: String) -> HttpResponse {
         .body(json)
 }
 
+/// Deletes spent keys every ten minutes.
+pub const SWEEP: crate::core::jobs::Job = crate::core::jobs::Job {
+    name: "expired idempotency keys",
+    every: std::time::Duration::from_secs(600),
+    run: |db, _| {
+        Box::pin(async move {
+            let swept = sweep_expired(db).await?;
+            Ok(crate::core::jobs::Ran {
+                handled: swept as usize,
+                events: 0,
+            })
+        })
+    },
+};
+
 /// Deletes keys past their expiry; answers how many.
 pub async fn sweep_expired(db: &sea_orm::DatabaseConnection) -> Result<u64, ApiError> {
     let swept = idempotency_key::Entity::delete_many()

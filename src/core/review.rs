@@ -1,12 +1,16 @@
 //! Deciding on a submission and keeping its history, for any kind that
 //! implements [`Reviewable`].
 
+use std::future::Future;
+use std::pin::Pin;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,7 +18,7 @@ use uuid::Uuid;
 use crate::core::Actor;
 use crate::core::access::Submission;
 use crate::domain::review::{ReviewRefusal, decide};
-use crate::domain::{ReviewDecision, ReviewStatus};
+use crate::domain::{ReviewDecision, ReviewStatus, SubjectKind};
 use crate::entities::{mediation_report, pledge, submission_event, visit};
 use crate::platform::db::Batch;
 use crate::platform::error::ApiError;
@@ -274,4 +278,44 @@ pub async fn history(
             at: e.created_at,
         })
         .collect())
+}
+
+/// A secretary's decision on a submission.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"decision": "return", "comment": "请补充现场照片"}))]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    /// Required to return or reject.
+    #[schema(max_length = 500)]
+    pub comment: Option<String>,
+}
+
+/// How one kind of submission is decided, in the caller's transaction: scope,
+/// the conditional update, history, outbox and audit.
+pub type Decide =
+    for<'a> fn(
+        &'a DatabaseTransaction,
+        &'a Actor,
+        Uuid,
+        ReviewDecision,
+        Option<&'a str>,
+    ) -> Pin<Box<dyn Future<Output = Result<ReviewStatus, ApiError>> + Send + 'a>>;
+
+/// A kind of submission registered for review: each feature declares its
+/// own, and the app lists them in [`ReviewKinds`].
+#[derive(Clone, Copy)]
+pub struct ReviewKind {
+    pub kind: SubjectKind,
+    pub decide: Decide,
+}
+
+/// Every kind the app reviews, for the handlers that take any kind (bulk
+/// review) without knowing the features that declare them.
+#[derive(Clone, Copy)]
+pub struct ReviewKinds(pub &'static [ReviewKind]);
+
+impl ReviewKinds {
+    pub fn of(&self, kind: SubjectKind) -> Option<&'static ReviewKind> {
+        self.0.iter().find(|k| k.kind == kind)
+    }
 }

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::core::change_versions::ChangeVersions;
 use crate::core::pipeline::Pipeline;
+use crate::core::review::ReviewKinds;
 use crate::core::townships::SettingsCache;
 use crate::platform::config::Settings;
 use crate::platform::http::metrics::Metrics;
@@ -26,12 +27,14 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub wechat: Option<WechatClient>,
     pub redis: Option<ConnectionManager>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Wakes the notifier when a request commits outbox events.
     pub pipeline: Arc<Pipeline>,
     pub uploads: Storage,
     pub township_settings: SettingsCache,
     pub change_versions: ChangeVersions,
+    /// The kinds of submission secretaries review.
+    pub review_kinds: ReviewKinds,
     /// Seals and opens ID numbers at rest.
     pub id_numbers: IdNumberCipher,
 }

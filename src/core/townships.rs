@@ -148,3 +148,11 @@ pub async fn phases_of_township(
         .all(db)
         .await?)
 }
+
+/// A township by id.
+pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<township::Model, ApiError> {
+    township::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}

@@ -17,6 +17,10 @@ pub mod visit;
 pub use field_errors::{FieldError, FieldErrors};
 pub use location::{CoordSystem, Location};
 pub use pledge::{PledgeScope, PledgeStatus};
-pub use review::{ReviewDecision, ReviewStatus};
+pub use review::{ReviewDecision, ReviewStatus, SubjectKind};
 pub use role::{BranchKind, Role};
 pub use visit::{QualityThresholds, VisitFlag, VisitKind};
+
+/// The most photos one submission (a visit, a report, a pledge, a
+/// rectification) carries.
+pub const MAX_PHOTOS: usize = 9;

@@ -30,6 +30,34 @@ pub enum ReviewDecision {
     Reject,
 }
 
+/// The kinds of submission secretaries review, as `subject_kind` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    Visit,
+    MediationReport,
+    Pledge,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Visit => "visit",
+            SubjectKind::MediationReport => "mediation_report",
+            SubjectKind::Pledge => "pledge",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "visit" => Some(SubjectKind::Visit),
+            "mediation_report" => Some(SubjectKind::MediationReport),
+            "pledge" => Some(SubjectKind::Pledge),
+            _ => None,
+        }
+    }
+}
+
 /// Why a decision cannot be taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReviewRefusal {

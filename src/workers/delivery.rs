@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -211,14 +210,7 @@ pub async fn push_to_wechat(
         let Some(openid) = openid else {
             continue;
         };
-        match crate::features::notifications::consents::spend(
-            db,
-            wechat,
-            template,
-            entry.recipient_id,
-        )
-        .await
-        {
+        match crate::core::consents::spend(db, wechat, template, entry.recipient_id).await {
             Ok(true) => {}
             Ok(false) => continue,
             Err(err) => {
@@ -281,91 +273,14 @@ pub async fn record_failure(
         .map_or(MAX_ATTEMPTS, |e| e.attempts))
 }
 
-/// How often spent idempotency keys are swept.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
-
-/// How often lapsed mediation follow-ups, overdue rectifications and due
-/// daily digests are looked for.
-const OVERDUE_EVERY: Duration = Duration::from_secs(300);
-
-/// Starts the notifier (through Redis Streams when `redis` is configured, in
-/// process otherwise), the sweeper of expired idempotency keys, and the
-/// finder of overdue follow-ups and rectifications and due daily digests.
+/// Starts the notifier: through Redis Streams when `redis` is configured, in
+/// process otherwise.
 pub fn start(
     db: DatabaseConnection,
     redis: Option<super::stream::StreamSettings>,
     wechat: Option<WechatClient>,
     pipeline: Arc<Pipeline>,
 ) {
-    let sweeper = db.clone();
-    tokio::spawn(async move {
-        loop {
-            match crate::core::idempotency::sweep_expired(&sweeper).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(keys = n, "expired idempotency keys swept"),
-                Err(err) => tracing::warn!(error = %err, "idempotency sweep failed"),
-            }
-            tokio::time::sleep(SWEEP_EVERY).await;
-        }
-    });
-    let finder = db.clone();
-    let found = pipeline.clone();
-    tokio::spawn(async move {
-        loop {
-            // First after one interval: a server that runs for only a few
-            // minutes (a test's) sends no digest, and startup stays quick.
-            tokio::time::sleep(OVERDUE_EVERY).await;
-            match crate::features::mediation::routes::sweep_overdue(
-                &finder,
-                crate::platform::db::now(),
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    found.committed(n as u64);
-                    tracing::info!(reports = n, "overdue follow-ups flagged");
-                }
-                Err(err) => tracing::warn!(error = %err, "overdue follow-up sweep failed"),
-            }
-            match crate::features::rectifications::routes::sweep_overdue(
-                &finder,
-                crate::platform::db::now(),
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rectifications = n, "overdue rectifications flagged"),
-                Err(err) => tracing::warn!(error = %err, "overdue rectification sweep failed"),
-            }
-            match crate::features::campaigns::admission::sweep_started(
-                &finder,
-                crate::platform::db::now(),
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    found.committed(n as u64);
-                    tracing::info!(phases = n, "campaign phase starts announced");
-                }
-                Err(err) => tracing::warn!(error = %err, "campaign phase sweep failed"),
-            }
-            match crate::features::notifications::digest::send_due(
-                &finder,
-                crate::platform::db::now(),
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    found.committed(n as u64);
-                    tracing::info!(events = n, "daily digests sent");
-                }
-                Err(err) => tracing::warn!(error = %err, "daily digests failed"),
-            }
-        }
-    });
     match redis {
         Some(settings) => super::stream::spawn(db, settings, wechat, pipeline),
         None => spawn(db, wechat, pipeline),

@@ -285,7 +285,7 @@ pub async fn messages_for<C: ConnectionTrait>(
             recipients.insert(0, report.member_id);
             Ok(to_each(recipients, "纠纷回访逾期", &body))
         }
-        crate::features::notifications::digest::OVERDUE_HOUSEHOLDS => {
+        crate::core::events::OVERDUE_HOUSEHOLDS => {
             let Ok(digest) = serde_json::from_value::<OverdueDigest>(event.payload.clone()) else {
                 return Ok(Vec::new());
             };
@@ -302,7 +302,7 @@ pub async fn messages_for<C: ConnectionTrait>(
             );
             Ok(to_each(vec![digest.member_id], "包联农户待走访", &body))
         }
-        crate::features::notifications::digest::STALE_REVIEWS => {
+        crate::core::events::STALE_REVIEWS => {
             let Ok(digest) = serde_json::from_value::<StaleDigest>(event.payload.clone()) else {
                 return Ok(Vec::new());
             };

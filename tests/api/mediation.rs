@@ -548,8 +548,7 @@ async fn an_overdue_follow_up_is_flagged_once_per_due_date() {
     let report = file(&app, &branch.members[0], unresolved_body()).await;
     let id = id_of(&report);
     let due = time_of(&report["follow_up_due_at"]);
-    let sweep =
-        |at: DateTime<Utc>| xianfeng::features::mediation::routes::sweep_overdue(&app.db, at);
+    let sweep = |at: DateTime<Utc>| xianfeng::features::mediation::jobs::sweep_overdue(&app.db, at);
 
     let before_due = sweep(due - Duration::minutes(1)).await.unwrap();
     let after_due = sweep(due + Duration::hours(1)).await.unwrap();
@@ -576,7 +575,7 @@ async fn overdue_follow_ups_reach_the_author_and_the_secretary() {
     let report = file(&app, &branch.members[0], unresolved_body()).await;
     let due = time_of(&report["follow_up_due_at"]);
 
-    xianfeng::features::mediation::routes::sweep_overdue(&app.db, due + Duration::hours(1))
+    xianfeng::features::mediation::jobs::sweep_overdue(&app.db, due + Duration::hours(1))
         .await
         .unwrap();
 

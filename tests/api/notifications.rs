@@ -545,7 +545,8 @@ async fn outbox_of(app: &TestApp, kind: &str) -> u64 {
 
 #[tokio::test]
 async fn the_daily_digests_go_out_once_however_many_replicas_race() {
-    use xianfeng::features::notifications::digest::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS, send_due};
+    use xianfeng::core::events::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS};
+    use xianfeng::features::notifications::digest::send_due;
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
     let visit = json_of(

@@ -1048,7 +1048,7 @@ async fn an_overdue_rectification_is_flagged_once_per_deadline() {
     let id = id_of(&created);
     let deadline: DateTime<Utc> = created["deadline"].as_str().unwrap().parse().unwrap();
     let sweep =
-        |at: DateTime<Utc>| xianfeng::features::rectifications::routes::sweep_overdue(&app.db, at);
+        |at: DateTime<Utc>| xianfeng::features::rectifications::jobs::sweep_overdue(&app.db, at);
 
     let before = sweep(deadline - Duration::minutes(1)).await.unwrap();
     let after = sweep(deadline + Duration::hours(1)).await.unwrap();
@@ -1089,7 +1089,7 @@ async fn replicas_sweeping_at_once_flag_each_rectification_once() {
         assign(&app, branch, 1).await;
     }
     let later = Utc::now() + Duration::days(2);
-    let sweep = || xianfeng::features::rectifications::routes::sweep_overdue(&app.db, later);
+    let sweep = || xianfeng::features::rectifications::jobs::sweep_overdue(&app.db, later);
 
     let (a, b, c) = tokio::join!(sweep(), sweep(), sweep());
 
@@ -1329,12 +1329,9 @@ async fn each_step_tells_exactly_the_people_concerned() {
     )
     .await;
     let deadline: DateTime<Utc> = second["deadline"].as_str().unwrap().parse().unwrap();
-    xianfeng::features::rectifications::routes::sweep_overdue(
-        &app.db,
-        deadline + Duration::hours(1),
-    )
-    .await
-    .unwrap();
+    xianfeng::features::rectifications::jobs::sweep_overdue(&app.db, deadline + Duration::hours(1))
+        .await
+        .unwrap();
     let secretarys = titles_of(&app, secretary, 5).await;
     let admins = titles_of(&app, admin, 2).await;
 

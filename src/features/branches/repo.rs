@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::dto::{BranchFields, BranchFilter};
 use crate::core::Actor;
 use crate::domain::BranchKind;
-use crate::domain::FieldErrors;
 use crate::entities::branch;
 use crate::platform::error::{ApiError, is_unique_violation};
 use crate::platform::http::pagination::Page;
@@ -75,21 +74,4 @@ pub async fn update(
     }
     changed.updated_at = Set(Utc::now());
     changed.update(db).await.map_err(name_taken)
-}
-
-/// A branch named in a body must exist within reach; otherwise the field is wrong.
-pub async fn named_in_body(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    branch_id: Uuid,
-) -> Result<branch::Model, ApiError> {
-    actor
-        .find_in_reach::<branch::Entity>(db, branch_id)
-        .await
-        .map_err(|err| match err {
-            ApiError::NotFound => {
-                FieldErrors::single("branch_id", "not_found", "支部不存在", "no such branch").into()
-            }
-            other => other,
-        })
 }

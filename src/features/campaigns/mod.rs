@@ -7,5 +7,6 @@
 
 pub mod admission;
 pub mod dto;
+pub mod jobs;
 pub mod repo;
 pub mod routes;

@@ -610,7 +610,7 @@ fn changed_meanwhile() -> ApiError {
 }
 
 async fn zone(db: &impl ConnectionTrait, actor: &Actor) -> Result<Tz, ApiError> {
-    let township = crate::features::townships::repo::by_id(db, actor.township_id).await?;
+    let township = crate::core::townships::by_id(db, actor.township_id).await?;
     Ok(buckets::zone(&township.timezone))
 }
 

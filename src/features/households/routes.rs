@@ -81,7 +81,7 @@ pub async fn create_household(
     let mut fields = body.parse()?;
     fields.id_number = state.id_numbers.seal_change(fields.id_number)?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    crate::features::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
+    crate::core::directory::branch_named_in_body(&txn, &actor, branch_id).await?;
     let created = repo::create(&txn, actor.township_id, branch_id, fields).await?;
     let view = HouseholdView::new(state.id_numbers.open_household(created)?, Vec::new(), true);
     audit::record(
@@ -162,7 +162,7 @@ pub async fn update_household(
     let moves = move_to.filter(|b| *b != current.branch_id);
     if let Some(branch_id) = moves {
         actor.may(Action::ManageHouseholds, Some(branch_id))?;
-        crate::features::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
+        crate::core::directory::branch_named_in_body(&txn, &actor, branch_id).await?;
         repo::drop_assignments(&txn, current.id).await?;
     }
     let before = audit::snapshot(&masked(&HouseholdView::new(

@@ -54,7 +54,7 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me
         )),
         None => None,
     };
-    let township = crate::features::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let township = crate::core::townships::by_id(&state.db, actor.township_id).await?;
     let known = state
         .township_settings
         .known(&state.db, actor.township_id)
@@ -86,7 +86,7 @@ pub async fn my_households(
     actor: Actor,
     page: Query<PageParams>,
 ) -> Result<web::Json<List<MyHousehold>>, ApiError> {
-    let township = crate::features::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let township = crate::core::townships::by_id(&state.db, actor.township_id).await?;
     let (rows, next_cursor) = households::assigned_to(&state.db, &actor, page.0.parse()?).await?;
     let ids: Vec<_> = rows.iter().map(|h| h.id).collect();
     let mut assignees = households::assignees_of(&state.db, &ids).await?;

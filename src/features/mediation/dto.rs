@@ -20,8 +20,7 @@ use crate::entities::{mediation_follow_up, mediation_report};
 pub const MAX_PARTIES: usize = 20;
 /// Most households one report names.
 pub const MAX_HOUSEHOLDS: usize = 20;
-/// Most photos on one report (what WeChat's picker allows at once).
-pub const MAX_PHOTOS: usize = 9;
+pub use crate::domain::MAX_PHOTOS;
 
 /// A party to the dispute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

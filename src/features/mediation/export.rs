@@ -52,8 +52,7 @@ async fn render_page(
     db: DatabaseConnection,
     rows: Vec<mediation_report::Model>,
 ) -> Result<Vec<Vec<String>>, ApiError> {
-    let authors =
-        crate::features::users::repo::names_of(&db, rows.iter().map(|r| r.member_id)).await?;
+    let authors = crate::core::directory::user_names(&db, rows.iter().map(|r| r.member_id)).await?;
     let now = crate::platform::db::now();
     Ok(rows
         .into_iter()

@@ -4,5 +4,6 @@
 
 pub mod dto;
 pub mod export;
+pub mod jobs;
 pub mod repo;
 pub mod routes;

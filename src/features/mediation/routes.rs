@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::core::idempotency::{self, Claim, IdempotencyKey};
-use crate::core::review::{self, HistoryEntry, HistoryEvent, Pending};
+use crate::core::review::{self, HistoryEntry, HistoryEvent, Pending, ReviewKind};
 use crate::core::state::AppState;
 use crate::core::{Action, Actor};
 use crate::core::{audit, outbox};
@@ -21,7 +21,7 @@ use crate::domain::mediation::{
     follow_up_due, handle_escalation,
 };
 use crate::domain::text::{COMMENT_MAX, optional};
-use crate::domain::{ReviewDecision, Role};
+use crate::domain::{ReviewDecision, Role, SubjectKind};
 use crate::entities::mediation_report;
 use crate::platform::db::Batch;
 use crate::platform::error::{ApiError, ErrorBody};
@@ -233,7 +233,7 @@ pub async fn edit_report(
 #[utoipa::path(
     tag = "mediation",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = crate::features::visits::dto::ReviewRequest,
+    request_body = crate::core::review::ReviewRequest,
     responses(
         (status = 200, body = MediationReportView),
         (status = 401, body = ErrorBody),
@@ -250,10 +250,10 @@ pub async fn review_report(
     actor: Actor,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Fingerprinted<crate::features::visits::dto::ReviewRequest>,
+    body: Fingerprinted<crate::core::review::ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdempotencyKey::from_request(&req)?;
-    let crate::features::visits::dto::ReviewRequest { decision, comment } = body.value;
+    let crate::core::review::ReviewRequest { decision, comment } = body.value;
     let comment = optional("comment", comment.as_deref(), COMMENT_MAX)?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
     let claim = match idempotency::claim(&txn, &actor, key.as_ref(), &body.fingerprint).await? {
@@ -265,6 +265,18 @@ pub async fn review_report(
     txn.commit().await?;
     Ok(answer)
 }
+
+/// Mediation reports are reviewed by the branch's secretaries.
+pub const REVIEW: ReviewKind = ReviewKind {
+    kind: SubjectKind::MediationReport,
+    decide: |txn, actor, id, decision, comment| {
+        Box::pin(async move {
+            Ok(decide_report(txn, actor, id, decision, comment)
+                .await?
+                .status)
+        })
+    },
+};
 
 /// Decides on one report inside `txn`: the check, the conditional update,
 /// its history entry, outbox event and audit row. Shared with bulk review.
@@ -809,31 +821,4 @@ fn escalation_conflict(refusal: EscalationRefusal) -> ApiError {
             "this escalation is resolved, or was just handled by someone else",
         ),
     }
-}
-
-/// Flags the follow-ups that fell overdue since the last sweep: one outbox
-/// event per report and due time, claimed by a conditional update so that
-/// replicas sweeping at once notify once. Returns how many were flagged.
-pub async fn sweep_overdue(
-    db: &sea_orm::DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
-    let mut flagged = 0;
-    for report in repo::newly_overdue(db, now, 200).await? {
-        let txn = crate::platform::db::begin_write(db).await?;
-        if repo::claim_overdue_notice(&txn, &report).await? {
-            outbox::enqueue(
-                &txn,
-                report.township_id,
-                "mediation.follow_up_overdue",
-                SUBJECT_KIND,
-                report.id,
-                json!({ "branch_id": report.branch_id, "member_id": report.member_id, "title": report.title, "due_at": report.follow_up_due_at }),
-            )
-            .await?;
-            flagged += 1;
-        }
-        txn.commit().await?;
-    }
-    Ok(flagged)
 }

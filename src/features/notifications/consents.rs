@@ -17,7 +17,7 @@ use crate::domain::FieldErrors;
 use crate::entities::wechat_consent;
 use crate::platform::error::{ApiError, ErrorBody};
 use crate::platform::http::extract::Json;
-use crate::platform::wechat::{Template, WechatClient};
+use crate::platform::wechat::Template;
 
 /// Most allowances recorded at once (the mini-program asks a few at a time).
 pub const MAX_COUNT: i32 = 100;
@@ -158,27 +158,4 @@ pub async fn grant(
             .await?
             .map_or(count, |c| c.remaining),
     )
-}
-
-/// Spends one allowance of `template` for `user_id`; false when none is
-/// left (WeChat would refuse the message).
-pub async fn spend(
-    db: &impl ConnectionTrait,
-    wechat: &WechatClient,
-    template: Template,
-    user_id: Uuid,
-) -> Result<bool, ApiError> {
-    use wechat_consent::Column as C;
-    let Some(template_id) = wechat.template_id(template) else {
-        return Ok(false);
-    };
-    let spent = wechat_consent::Entity::update_many()
-        .col_expr(C::Remaining, Expr::col(C::Remaining).sub(1))
-        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
-        .filter(C::UserId.eq(user_id))
-        .filter(C::TemplateId.eq(template_id))
-        .filter(C::Remaining.gt(0))
-        .exec(db)
-        .await?;
-    Ok(spent.rows_affected == 1)
 }

@@ -15,6 +15,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::core::events::{OVERDUE_HOUSEHOLDS, STALE_REVIEWS};
 use crate::core::outbox;
 use crate::domain::ReviewStatus;
 use crate::domain::buckets;
@@ -25,11 +26,6 @@ use crate::platform::error::ApiError;
 
 /// Digests go out from this local hour on, once the working day has begun.
 pub const SEND_FROM_HOUR: u32 = 8;
-
-/// Overdue assigned households, to each member who has some.
-pub const OVERDUE_HOUSEHOLDS: &str = "digest.overdue_households";
-/// Submissions waiting over a day, to the branch's secretaries.
-pub const STALE_REVIEWS: &str = "digest.stale_reviews";
 
 /// Most household names one digest lists.
 const NAMES_LISTED: usize = 5;

@@ -3,4 +3,5 @@
 
 pub mod consents;
 pub mod digest;
+pub mod jobs;
 pub mod routes;

@@ -13,7 +13,8 @@ use crate::domain::text::{self, COMMENT_MAX, SUMMARY_MAX};
 use crate::domain::{FieldErrors, PledgeScope, PledgeStatus};
 use crate::entities::pledge as entity;
 
-pub use crate::features::visits::dto::{MAX_PHOTOS, ReviewRequest, ReviewView};
+pub use crate::core::review::{ReviewRequest, ReviewView};
+pub use crate::domain::MAX_PHOTOS;
 
 /// Most submissions one progress entry cites.
 pub const MAX_EVIDENCE: usize = 20;

@@ -198,8 +198,7 @@ pub async fn figures(
         return Ok(Figures::default());
     }
     let ids: Vec<Uuid> = pledges.iter().map(|p| p.id).collect();
-    let names =
-        crate::features::users::repo::names_of(db, pledges.iter().map(|p| p.author_id)).await?;
+    let names = crate::core::directory::user_names(db, pledges.iter().map(|p| p.author_id)).await?;
     let ratings = pledge_rating::Entity::find()
         .select_only()
         .column(pledge_rating::Column::PledgeId)
@@ -372,7 +371,7 @@ pub async fn view(db: &impl ConnectionTrait, p: pledge::Model) -> Result<PledgeV
         .order_by_desc(pledge_rating::Column::UpdatedAt)
         .all(db)
         .await?;
-    let names = crate::features::users::repo::names_of(
+    let names = crate::core::directory::user_names(
         db,
         comments
             .iter()

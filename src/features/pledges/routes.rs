@@ -9,13 +9,13 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::core::idempotency::{self, Claim, IdempotencyKey};
-use crate::core::review::{self, HistoryEntry, Pending};
+use crate::core::review::{self, HistoryEntry, Pending, ReviewKind};
 use crate::core::state::AppState;
 use crate::core::{Action, Actor};
 use crate::core::{audit, outbox};
 use crate::domain::campaign::SubmissionKind;
 use crate::domain::text::{self, COMMENT_MAX, SUMMARY_MAX};
-use crate::domain::{FieldErrors, PledgeScope, PledgeStatus, ReviewDecision};
+use crate::domain::{FieldErrors, PledgeScope, PledgeStatus, ReviewDecision, SubjectKind};
 use crate::entities::pledge;
 use crate::platform::db::Batch;
 use crate::platform::error::{ApiError, ErrorBody};
@@ -86,7 +86,7 @@ pub async fn create_pledge(
     crate::features::campaigns::admission::admit(&township, SubmissionKind::Pledge, now, None)?;
     let branch_id = match (scope, body.value.branch_id) {
         (PledgeScope::Branch, Some(named)) => {
-            crate::features::branches::repo::named_in_body(&txn, &actor, named)
+            crate::core::directory::branch_named_in_body(&txn, &actor, named)
                 .await?
                 .id
         }
@@ -239,6 +239,20 @@ pub async fn review_pledge(
     txn.commit().await?;
     Ok(answer)
 }
+
+/// Pledges are reviewed by the branch's secretaries.
+pub const REVIEW: ReviewKind = ReviewKind {
+    kind: SubjectKind::Pledge,
+    decide: |txn, actor, id, decision, comment| {
+        Box::pin(async move {
+            Ok(decide_pledge(txn, actor, id, decision, comment)
+                .await?
+                .pledge
+                .status
+                .as_review())
+        })
+    },
+};
 
 /// Decides on one pledge inside `txn`: the check, the conditional update, its
 /// history entry, outbox event and audit row. Shared with the review queue.
@@ -510,7 +524,7 @@ pub async fn comment_on_pledge(
     actor.may(Action::LeaderComment, Some(current.branch_id))?;
     let text = text::required("body", &body.value.body, COMMENT_MAX)?;
     let comment = repo::insert_comment(&txn, &actor, &current, &text, now).await?;
-    let author_name = crate::features::users::repo::names_of(&txn, [actor.user_id])
+    let author_name = crate::core::directory::user_names(&txn, [actor.user_id])
         .await?
         .remove(&actor.user_id)
         .unwrap_or_default();

@@ -11,8 +11,7 @@ use crate::domain::supervision::{RectificationStatus, rectification_overdue};
 use crate::domain::text::{self, COMMENT_MAX, DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX};
 use crate::entities::rectification;
 
-/// Most photos on one report (what WeChat's picker allows at once).
-pub const MAX_PHOTOS: usize = 9;
+pub use crate::domain::MAX_PHOTOS;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"spot_check_item_id": "0193a6b0-0000-7000-8000-000000000001", "deadline": "2026-12-31T18:00:00+08:00"}))]

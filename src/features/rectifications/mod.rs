@@ -5,5 +5,6 @@
 //! flagged once per deadline.
 
 pub mod dto;
+pub mod jobs;
 pub mod repo;
 pub mod routes;

@@ -101,7 +101,7 @@ pub async fn create_rectification(
         }
         None => {
             let branch_id = assignment.branch_id.unwrap_or_default();
-            crate::features::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
+            crate::core::directory::branch_named_in_body(&txn, &actor, branch_id).await?;
             (
                 branch_id,
                 assignment.title.unwrap_or_default(),
@@ -541,43 +541,4 @@ async fn view_of(
         crate::features::spot_checks::repo::branch_names(db, found.township_id).await?;
     let name = names.get(&found.branch_id).cloned().unwrap_or_default();
     Ok(RectificationView::at(found, name, now))
-}
-
-/// Flags the rectifications that fell overdue since the last sweep: one
-/// outbox event per rectification and deadline, claimed by a conditional
-/// update so that replicas sweeping at once notify once. A reopened one with
-/// a new deadline can fall overdue again. Returns how many were flagged.
-pub async fn sweep_overdue(
-    db: &sea_orm::DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
-    const BATCH: u64 = 200;
-    let mut flagged = 0;
-    loop {
-        let batch = repo::newly_overdue(db, now, BATCH).await?;
-        let full = batch.len() as u64 == BATCH;
-        let mut claimed = 0;
-        for overdue in batch {
-            let txn = crate::platform::db::begin_write(db).await?;
-            if repo::claim_overdue_notice(&txn, &overdue).await? {
-                outbox::enqueue(
-                    &txn,
-                    overdue.township_id,
-                    "rectification.overdue",
-                    SUBJECT_KIND,
-                    overdue.id,
-                    json!({ "branch_id": overdue.branch_id, "title": overdue.title, "deadline": overdue.deadline }),
-                )
-                .await?;
-                claimed += 1;
-            }
-            txn.commit().await?;
-        }
-        flagged += claimed;
-        // Another replica may hold the rest of a full batch: stop when this
-        // round claimed nothing, so two sweeps never spin on each other.
-        if !full || claimed == 0 {
-            return Ok(flagged);
-        }
-    }
 }

@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use crate::core::Actor;
 use crate::core::access::Submission;
+use crate::core::review::ReviewKind;
 use crate::core::state::AppState;
-use crate::domain::{FieldErrors, ReviewDecision, ReviewStatus, Role, VisitKind};
+use crate::domain::{FieldErrors, ReviewDecision, ReviewStatus, Role, SubjectKind, VisitKind};
 use crate::entities::{household, mediation_report, pledge, visit};
 use crate::platform::error::{ApiError, ErrorBody, ErrorContent};
 use crate::platform::http::extract::{Json, Query};
@@ -107,11 +108,9 @@ pub async fn review_queue(
     } else {
         None
     };
-    let names = crate::features::users::repo::names_of(
-        &state.db,
-        items.iter().map(|item| item.submitted_by),
-    )
-    .await?;
+    let names =
+        crate::core::directory::user_names(&state.db, items.iter().map(|item| item.submitted_by))
+            .await?;
     for item in &mut items {
         item.submitted_by_name = names.get(&item.submitted_by).cloned().unwrap_or_default();
     }
@@ -346,8 +345,10 @@ pub async fn bulk_review(
     let english = prefers_english(req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE));
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        let outcome = match item.subject_kind.as_str() {
-            kind @ ("visit" | "mediation_report" | "pledge") => {
+        let outcome = match SubjectKind::parse(&item.subject_kind)
+            .and_then(|kind| state.review_kinds.of(kind))
+        {
+            Some(kind) => {
                 decide_one(
                     &state,
                     &actor,
@@ -358,7 +359,7 @@ pub async fn bulk_review(
                 )
                 .await
             }
-            _ => Err(FieldErrors::single(
+            None => Err(FieldErrors::single(
                 "subject_kind",
                 "unsupported",
                 "不支持的审核对象",
@@ -389,30 +390,13 @@ pub async fn bulk_review(
 async fn decide_one(
     state: &AppState,
     actor: &Actor,
-    kind: &str,
+    kind: &ReviewKind,
     id: Uuid,
     decision: ReviewDecision,
     comment: Option<&str>,
 ) -> Result<ReviewStatus, ApiError> {
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let status = match kind {
-        "mediation_report" => {
-            crate::features::mediation::routes::decide_report(&txn, actor, id, decision, comment)
-                .await?
-                .status
-        }
-        "pledge" => {
-            let decided =
-                crate::features::pledges::routes::decide_pledge(&txn, actor, id, decision, comment)
-                    .await?;
-            ReviewStatus::parse(decided.pledge.status.as_str()).unwrap_or(ReviewStatus::Approved)
-        }
-        _ => {
-            crate::features::visits::routes::decide_visit(&txn, actor, id, decision, comment)
-                .await?
-                .status
-        }
-    };
+    let status = (kind.decide)(&txn, actor, id, decision, comment).await?;
     txn.commit().await?;
     Ok(status)
 }

@@ -235,7 +235,7 @@ fn local(at: DateTime<Utc>, tz: Tz) -> Cell {
 }
 
 async fn township_zone(state: &AppState, actor: &Actor) -> Result<Tz, ApiError> {
-    let township = crate::features::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let township = crate::core::townships::by_id(&state.db, actor.township_id).await?;
     Ok(buckets::zone(&township.timezone))
 }
 

@@ -223,7 +223,7 @@ pub async fn timeseries(
     let metric = query.metric.unwrap_or_default();
     let bucket = query.bucket.unwrap_or(Bucket::Day);
     let now = crate::platform::db::now();
-    let township = crate::features::townships::repo::by_id(&state.db, actor.township_id).await?;
+    let township = crate::core::townships::by_id(&state.db, actor.township_id).await?;
     let tz = buckets::zone(&township.timezone);
     let (asked_from, asked_to) =
         period(&state.db, &actor, query.phase_id, query.from, query.to).await?;

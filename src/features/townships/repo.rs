@@ -20,13 +20,6 @@ pub async fn by_name(
         .await?)
 }
 
-pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<township::Model, ApiError> {
-    township::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
 pub async fn any_exists(db: &impl ConnectionTrait) -> Result<bool, ApiError> {
     Ok(township::Entity::find().count(db).await? > 0)
 }

@@ -26,7 +26,7 @@ pub async fn get_township(
     actor: Actor,
 ) -> Result<web::Json<TownshipView>, ApiError> {
     Ok(web::Json(
-        super::repo::by_id(&state.db, actor.township_id)
+        crate::core::townships::by_id(&state.db, actor.township_id)
             .await?
             .into(),
     ))
@@ -124,7 +124,7 @@ pub async fn update_township(
         return Err(errors.into());
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let current = super::repo::by_id(&txn, actor.township_id).await?;
+    let current = crate::core::townships::by_id(&txn, actor.township_id).await?;
     let before = audit::snapshot(&TownshipView::from(current.clone()));
     let mut changed = current.into_active_model();
     if let Some(Some(name)) = name {

@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -120,24 +119,4 @@ pub async fn drop_assignments(db: &impl ConnectionTrait, user_id: Uuid) -> Resul
     )
     .await?;
     Ok(())
-}
-
-/// Names of users (never their phones), in one query.
-pub async fn names_of(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<std::collections::HashMap<Uuid, String>, ApiError> {
-    let ids: std::collections::HashSet<Uuid> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(std::collections::HashMap::new());
-    }
-    let rows: Vec<(Uuid, String)> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
 }

@@ -92,7 +92,7 @@ pub async fn create_user(
 
     let txn = crate::platform::db::begin_write(&state.db).await?;
     if let Some(branch_id) = new.branch_id {
-        crate::features::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
+        crate::core::directory::branch_named_in_body(&txn, &actor, branch_id).await?;
     }
     let created = repo::create(&txn, actor.township_id, new, password_hash).await?;
     let (code, expires_at) = crate::features::auth::repo::issue_activation_code(
@@ -196,7 +196,7 @@ pub async fn update_user(
 
     let txn = crate::platform::db::begin_write(&state.db).await?;
     if let Some(branch_id) = changes.branch_id {
-        crate::features::branches::repo::named_in_body(&txn, &actor, branch_id).await?;
+        crate::core::directory::branch_named_in_body(&txn, &actor, branch_id).await?;
     }
     let leaves_branch = changes
         .branch_id

@@ -5,16 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-pub use crate::core::review::ReviewView;
+pub use crate::core::review::{ReviewRequest, ReviewView};
+pub use crate::domain::MAX_PHOTOS;
 use crate::domain::text::{self, SUMMARY_MAX};
 use crate::domain::visit::client_time;
-use crate::domain::{
-    CoordSystem, FieldErrors, Location, ReviewDecision, ReviewStatus, VisitFlag, VisitKind,
-};
+use crate::domain::{CoordSystem, FieldErrors, Location, ReviewStatus, VisitFlag, VisitKind};
 use crate::entities::visit;
 
 /// Most photos on one visit (what WeChat's picker allows at once).
-pub const MAX_PHOTOS: usize = 9;
 /// Most listed needs, and the longest one.
 pub const MAX_NEEDS: usize = 20;
 pub const NEED_MAX: usize = 100;
@@ -131,15 +129,6 @@ pub struct VisitPatch {
     pub needs: Option<Vec<String>>,
     pub follow_up: Option<bool>,
     pub photo_ids: Option<Vec<Uuid>>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"decision": "return", "comment": "请补充现场照片"}))]
-pub struct ReviewRequest {
-    pub decision: ReviewDecision,
-    /// Required to return or reject.
-    #[schema(max_length = 500)]
-    pub comment: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

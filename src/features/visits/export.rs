@@ -52,8 +52,7 @@ async fn render_page(
     db: DatabaseConnection,
     rows: Vec<visit::Model>,
 ) -> Result<Vec<Vec<String>>, ApiError> {
-    let members =
-        crate::features::users::repo::names_of(&db, rows.iter().map(|v| v.member_id)).await?;
+    let members = crate::core::directory::user_names(&db, rows.iter().map(|v| v.member_id)).await?;
     let households: std::collections::HashMap<Uuid, String> = household::Entity::find()
         .filter(household::Column::Id.is_in(rows.iter().map(|v| v.household_id)))
         .all(&db)

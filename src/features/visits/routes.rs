@@ -8,10 +8,11 @@ use uuid::Uuid;
 use super::dto::*;
 use super::repo::{self, SUBJECT_KIND};
 use crate::core::idempotency::{self, Claim, Go, IdempotencyKey};
-use crate::core::review::{self, HistoryEntry, Pending};
+use crate::core::review::{self, HistoryEntry, Pending, ReviewKind};
 use crate::core::state::AppState;
 use crate::core::{Action, Actor};
 use crate::core::{audit, outbox};
+use crate::domain::SubjectKind;
 use crate::domain::campaign::SubmissionKind;
 use crate::entities::visit;
 use crate::platform::db::Batch;
@@ -280,6 +281,18 @@ pub async fn review_visit(
     txn.commit().await?;
     Ok(answer)
 }
+
+/// Visits are reviewed by the branch's secretaries.
+pub const REVIEW: ReviewKind = ReviewKind {
+    kind: SubjectKind::Visit,
+    decide: |txn, actor, id, decision, comment| {
+        Box::pin(async move {
+            Ok(decide_visit(txn, actor, id, decision, comment)
+                .await?
+                .status)
+        })
+    },
+};
 
 /// Decides on one visit inside `txn`: the check, the conditional update, its
 /// history entry, outbox event and audit row. Shared with bulk review.
