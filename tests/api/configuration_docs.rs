@@ -37,10 +37,20 @@ fn the_source_scan_finds_the_variables_settings_are_made_of() {
     let read = variables_read_by_the_code();
 
     // If the scan stopped finding names, the test above would pass on nothing.
-    for known in ["BIND_ADDR", "DATABASE_URL", "JWT_SECRET", "S3_BUCKET", "RUST_LOG"] {
+    for known in [
+        "BIND_ADDR",
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "S3_BUCKET",
+        "RUST_LOG",
+    ] {
         assert!(read.contains(known), "{known} not found in {read:?}");
     }
-    assert!(read.len() >= 30, "only {} variables found: {read:?}", read.len());
+    assert!(
+        read.len() >= 30,
+        "only {} variables found: {read:?}",
+        read.len()
+    );
 }
 
 /// The names the server reads from its environment: every
