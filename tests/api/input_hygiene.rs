@@ -66,3 +66,128 @@ async fn invented_methods_and_paths_do_not_add_metric_series() {
         after.len()
     );
 }
+
+async fn locate_households(app: &TestApp) {
+    let branch = &app.world.a.branches[0];
+    for household in &branch.households {
+        let response = app
+            .patch(
+                &format!("/api/v1/households/{}", household.id),
+                &branch.secretary,
+                json!({ "location": { "lat": HOME.0, "lng": HOME.1 } }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
+
+async fn rename(app: &TestApp, user: &user::Model, name: &str) {
+    let response = app
+        .patch(
+            &format!("/api/v1/users/{}", user.id),
+            &app.world.a.admin,
+            json!({ "name": name }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{name}");
+}
+
+/// The CSV's records after the header, split naively (the cells used here
+/// hold no commas or quotes).
+async fn csv_rows(app: &TestApp, path: &str, as_user: &user::Model) -> Vec<Vec<String>> {
+    let response = app.get(path, as_user).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    text.trim_end()
+        .split("\r\n")
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_visit_export_writes_formulas_as_text_and_times_on_the_townships_clock() {
+    let app = spawn_app().await;
+    locate_households(&app).await;
+    let branch = &app.world.a.branches[0];
+    let member = &branch.members[0];
+    rename(&app, member, "=2+3").await;
+    let visited_at = (Utc::now() - Duration::hours(3)).trunc_subsecs(0);
+    let response = app
+        .post(
+            "/api/v1/visits",
+            member,
+            json!({
+                "household_id": branch.households[0].id,
+                "kind": "assistance",
+                "visited_at": visited_at.to_rfc3339(),
+                "location": { "lat": HOME.0, "lng": HOME.1, "accuracy_m": 10.0 },
+                "summary": "-1+2 了解取暖",
+                "needs": ["@SUM(A1)"],
+                "follow_up": false
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let rows = csv_rows(&app, "/api/v1/visits/export", &branch.secretary).await;
+
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(row[1], "'=2+3", "member name");
+    assert_eq!(row[8], "'-1+2 了解取暖", "summary");
+    assert_eq!(row[9], "'@SUM(A1)", "needs");
+    // The seeded township keeps Beijing time (UTC+8, no daylight saving).
+    let beijing = (visited_at + Duration::hours(8)).format("%Y-%m-%d %H:%M");
+    assert_eq!(row[4], beijing.to_string(), "visited at");
+    for cell in row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_mediation_export_writes_formulas_as_text_and_times_on_the_townships_clock() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let occurred_at = (Utc::now() - Duration::days(1)).trunc_subsecs(0);
+    let response = app
+        .post(
+            "/api/v1/mediation-reports",
+            &branch.members[0],
+            json!({
+                "title": "+1+1 宅基地纠纷",
+                "category": "land",
+                "parties": [{ "name": "=张某" }],
+                "description": "@两户争执",
+                "occurred_at": occurred_at.to_rfc3339(),
+                "location": { "lat": HOME.0, "lng": HOME.1 },
+                "process": "-协商",
+                "outcome": "resolved",
+                "agreement": "=HYPERLINK(\"http://example.com\")",
+                "risk_level": "low"
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let response = app
+        .get("/api/v1/mediation-reports/export", &branch.secretary)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+
+    assert_eq!(rows.len(), 1, "{text}");
+    let row = &rows[0];
+    assert_eq!(&row[2], "'+1+1 宅基地纠纷");
+    assert_eq!(&row[4], "'=张某");
+    let beijing = (occurred_at + Duration::hours(8)).format("%Y-%m-%d %H:%M");
+    assert_eq!(&row[5], beijing.to_string());
+    assert_eq!(&row[15], "'@两户争执");
+    assert_eq!(&row[16], "'-协商");
+    assert_eq!(&row[17], "'=HYPERLINK(\"http://example.com\")");
+}
