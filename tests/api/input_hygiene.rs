@@ -191,3 +191,132 @@ async fn the_mediation_export_writes_formulas_as_text_and_times_on_the_townships
     assert_eq!(&row[16], "'-协商");
     assert_eq!(&row[17], "'=HYPERLINK(\"http://example.com\")");
 }
+
+/// The `(status, field)` of an answer expected to be a 422.
+async fn refused_field(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = json_of(response).await;
+    let field = body["error"]["details"][0]["field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (status, field)
+}
+
+#[tokio::test]
+async fn a_nul_character_is_refused_naming_its_field_wherever_it_is_sent() {
+    let app = spawn_app().await;
+    locate_households(&app).await;
+    let branch = &app.world.a.branches[0];
+    let (secretary, admin) = (&branch.secretary, &app.world.a.admin);
+    let household = &branch.households[0];
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+
+    let summary = app
+        .post(
+            "/api/v1/visits",
+            &branch.members[0],
+            json!({
+                "household_id": household.id,
+                "kind": "assistance",
+                "visited_at": Utc::now().to_rfc3339(),
+                "location": { "lat": HOME.0, "lng": HOME.1, "accuracy_m": 10.0 },
+                "summary": "了解\u{0}情况",
+                "needs": [],
+                "follow_up": false
+            }),
+        )
+        .await;
+    assert_eq!(
+        refused_field(summary).await,
+        (unprocessable, "summary".into())
+    );
+
+    let address = app
+        .patch(
+            &format!("/api/v1/households/{}", household.id),
+            secretary,
+            json!({ "address": "\u{0}" }),
+        )
+        .await;
+    assert_eq!(
+        refused_field(address).await,
+        (unprocessable, "address".into())
+    );
+
+    let name = app
+        .patch(
+            &format!("/api/v1/users/{}", branch.members[1].id),
+            admin,
+            json!({ "name": "张\u{0}三" }),
+        )
+        .await;
+    assert_eq!(refused_field(name).await, (unprocessable, "name".into()));
+
+    let tags = app
+        .post(
+            "/api/v1/households",
+            secretary,
+            json!({ "head_name": "王五", "address": "一组3号", "tags": ["低保户", "独居\u{0}"] }),
+        )
+        .await;
+    assert_eq!(refused_field(tags).await, (unprocessable, "tags[1]".into()));
+
+    for path in ["/api/v1/households?q=%00", "/api/v1/users?q=a%00b"] {
+        let search = app.get(path, admin).await;
+        assert_eq!(
+            refused_field(search).await,
+            (unprocessable, "q".into()),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn names_of_invisible_characters_only_are_refused() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+
+    for invisible in [
+        "\u{200B}\u{200B}",
+        "\u{FEFF}",
+        "\u{200F}\u{202E}",
+        "\u{3164}",
+    ] {
+        let household = app
+            .post(
+                "/api/v1/households",
+                &branch.secretary,
+                json!({ "head_name": invisible, "address": "一组3号" }),
+            )
+            .await;
+        assert_eq!(
+            refused_field(household).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "head_name".into()),
+            "{invisible:?}"
+        );
+        let user = app
+            .patch(
+                &format!("/api/v1/users/{}", branch.members[0].id),
+                &app.world.a.admin,
+                json!({ "name": invisible }),
+            )
+            .await;
+        assert_eq!(
+            refused_field(user).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "name".into()),
+            "{invisible:?}"
+        );
+    }
+    let nbsp = app
+        .post(
+            "/api/v1/households",
+            &branch.secretary,
+            json!({ "head_name": "\u{A0}\u{A0}", "address": "一组3号" }),
+        )
+        .await;
+    assert_eq!(
+        refused_field(nbsp).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "head_name".into())
+    );
+}
