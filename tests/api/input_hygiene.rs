@@ -320,3 +320,39 @@ async fn names_of_invisible_characters_only_are_refused() {
         (StatusCode::UNPROCESSABLE_ENTITY, "head_name".into())
     );
 }
+
+fn item_count(body: &Value) -> usize {
+    body["items"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn percent_and_underscore_in_a_search_match_only_themselves() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let admin = &app.world.a.admin;
+    let created = app
+        .post(
+            "/api/v1/households",
+            &branch.secretary,
+            json!({ "head_name": "达标100%户", "address": "一组_9号" }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let search = |q: &'static str, what: &'static str| {
+        let app = &app;
+        async move {
+            let response = app.get(&format!("/api/v1/{what}?q={q}"), admin).await;
+            assert_eq!(response.status(), StatusCode::OK, "{what}?q={q}");
+            item_count(&json_of(response).await)
+        }
+    };
+
+    assert_eq!(search("%25", "users").await, 0, "% lists every user");
+    assert_eq!(search("_", "users").await, 0, "_ lists every user");
+    assert_eq!(search("%25", "households").await, 1, "only 达标100%户");
+    assert_eq!(search("0%25户", "households").await, 1);
+    assert_eq!(search("_9", "households").await, 1, "only 一组_9号");
+    assert_eq!(search("组_", "households").await, 1);
+    assert_eq!(search("!", "households").await, 0);
+}
