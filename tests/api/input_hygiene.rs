@@ -356,3 +356,70 @@ async fn percent_and_underscore_in_a_search_match_only_themselves() {
     assert_eq!(search("组_", "households").await, 1);
     assert_eq!(search("!", "households").await, 0);
 }
+
+/// A login that fails, as a client behind the proxies at `forwarded_for`.
+async fn failed_login(app: &TestApp, forwarded_for: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "phone": unique_phone(), "password": "not-the-password" }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn limited_to_three_per_client(proxy: (&'static str, &str)) -> Options {
+    Options {
+        env: vec![
+            ("LOGIN_MAX_FAILURES_PER_CLIENT", "3".to_owned()),
+            (proxy.0, proxy.1.to_owned()),
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_forged_leftmost_forwarded_for_does_not_escape_the_client_login_limit() {
+    // The older switch, which took the leftmost entry, now means one proxy.
+    let app = spawn_app_with(limited_to_three_per_client(("TRUST_PROXY_HEADERS", "true"))).await;
+
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}, 203.0.113.9");
+        assert_eq!(failed_login(&app, &forged).await, StatusCode::UNAUTHORIZED);
+    }
+    let again = failed_login(&app, "198.51.100.99, 203.0.113.9").await;
+    let another_client = failed_login(&app, "203.0.113.10").await;
+
+    assert_eq!(again, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(another_client, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn with_two_trusted_proxies_the_client_is_the_second_entry_from_the_right() {
+    let app = spawn_app_with(limited_to_three_per_client(("TRUSTED_PROXY_HOPS", "2"))).await;
+
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}, 203.0.113.9, 10.0.0.{i}");
+        assert_eq!(failed_login(&app, &forged).await, StatusCode::UNAUTHORIZED);
+    }
+    let again = failed_login(&app, "203.0.113.9, 10.0.0.1").await;
+    let another_client = failed_login(&app, "203.0.113.10, 10.0.0.1").await;
+
+    assert_eq!(again, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(another_client, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_for_is_ignored() {
+    let app = spawn_app_with(limited_to_three_per_client(("TRUSTED_PROXY_HOPS", "0"))).await;
+
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}");
+        assert_eq!(failed_login(&app, &forged).await, StatusCode::UNAUTHORIZED);
+    }
+
+    assert_eq!(
+        failed_login(&app, "203.0.113.10").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
