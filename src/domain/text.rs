@@ -1,4 +1,6 @@
-//! Bounded text: lengths are counted in characters, as SPEC §4 sets them.
+//! Bounded text: lengths are counted in characters, as SPEC §4 sets them;
+//! text must show something (not only blanks or invisible characters) and
+//! hold no NUL.
 
 use super::FieldErrors;
 
@@ -42,6 +44,22 @@ pub fn optional(
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<String, FieldErrors> {
+    if value.contains('\0') {
+        return Err(FieldErrors::single(
+            field,
+            "invalid_character",
+            format!("{field} 不能包含空字符（NUL）"),
+            format!("{field} must not contain the NUL character"),
+        ));
+    }
+    if value.chars().all(is_invisible) {
+        return Err(FieldErrors::single(
+            field,
+            "invisible",
+            format!("{field} 只含不可见字符"),
+            format!("{field} has only invisible characters"),
+        ));
+    }
     let count = value.chars().count();
     if count > max {
         return Err(FieldErrors::single(
@@ -52,6 +70,38 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String, FieldErrors> 
         ));
     }
     Ok(value.to_owned())
+}
+
+/// Characters that show nothing on their own: blanks (which `trim` already
+/// takes off the ends), controls, and format characters such as zero-width
+/// spaces and joiners, the byte order mark, bidirectional marks, fillers and
+/// variation selectors. A name made only of them looks empty in every list,
+/// and lets one person pass for another.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 #[cfg(test)]
@@ -77,5 +127,45 @@ mod tests {
             optional("note", Some(" 好 "), COMMENT_MAX).unwrap(),
             Some("好".into())
         );
+    }
+
+    #[test]
+    fn text_of_invisible_characters_only_is_refused() {
+        for invisible in [
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            "\u{200E}\u{202E}\u{2066}",
+            "\u{3164}",
+            "\u{2060}\u{FE0F}",
+        ] {
+            let err = required("name", invisible, NAME_MAX)
+                .unwrap_err()
+                .into_vec();
+            assert_eq!(err[0].code, "invisible", "{invisible:?}");
+            assert!(
+                optional("name", Some(invisible), NAME_MAX).is_err(),
+                "{invisible:?}"
+            );
+        }
+        let nbsp = required("name", "\u{00A0}\u{3000}", NAME_MAX)
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(nbsp[0].code, "required");
+        assert_eq!(
+            required("name", "张\u{200B}三", NAME_MAX).unwrap(),
+            "张\u{200B}三"
+        );
+        assert_eq!(
+            required("name", "👨\u{200D}👩", NAME_MAX).unwrap(),
+            "👨\u{200D}👩"
+        );
+    }
+
+    #[test]
+    fn a_nul_is_refused() {
+        let err = required("summary", "a\0b", SUMMARY_MAX)
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(err[0].code, "invalid_character");
     }
 }

@@ -29,9 +29,11 @@ pub struct Settings {
     /// Worker threads for the HTTP server; `None` uses one per core.
     pub workers: Option<usize>,
     pub log_format: LogFormat,
-    /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind
-    /// a proxy that sets them), for per-client login limits.
-    pub trust_proxy_headers: bool,
+    /// How many proxies in front of the server append to `X-Forwarded-For`
+    /// (`TRUSTED_PROXY_HOPS`): the client address for per-client login limits
+    /// is the one the outermost of them saw, the Nth from the right. `None`:
+    /// the socket's peer.
+    pub trusted_proxy_hops: Option<usize>,
     /// Where uploaded photos are kept.
     pub upload_store: UploadStore,
     /// Largest database pool of this replica (`DATABASE_MAX_CONNECTIONS`).
@@ -306,15 +308,24 @@ impl Settings {
                 ));
             }
         };
-        let trust_proxy_headers = match lookup("TRUST_PROXY_HEADERS").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
+        // `TRUST_PROXY_HEADERS=true`, from before the hops were counted,
+        // meant one proxy.
+        let legacy_hops = match lookup("TRUST_PROXY_HEADERS").as_deref() {
+            None | Some("false") | Some("0") => None,
+            Some("true") | Some("1") => Some(1),
             Some(other) => {
                 return Err(bad(
                     "TRUST_PROXY_HEADERS",
-                    format!("'{other}' is neither true nor false"),
+                    format!("'{other}' is neither true nor false (use TRUSTED_PROXY_HOPS)"),
                 ));
             }
+        };
+        let trusted_proxy_hops = match lookup("TRUSTED_PROXY_HOPS") {
+            Some(_) => match number(&lookup, "TRUSTED_PROXY_HOPS", 0usize)? {
+                0 => None,
+                hops => Some(hops),
+            },
+            None => legacy_hops,
         };
         let upload_store = match lookup("UPLOAD_STORE").as_deref() {
             None | Some("local") => UploadStore::Local,
@@ -340,7 +351,7 @@ impl Settings {
             deleted_retention,
             database_max_connections,
             upload_store,
-            trust_proxy_headers,
+            trusted_proxy_hops,
             log_format,
             bind_addr,
             data_dir,
@@ -726,5 +737,20 @@ mod tests {
     #[test]
     fn redacts_passwords_in_urls() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://***@h/db");
+    }
+
+    #[test]
+    fn trusted_proxy_hops_default_to_none_and_the_old_switch_means_one() {
+        assert_eq!(settings(&[]).unwrap().trusted_proxy_hops, None);
+        let hops = |vars: &[(&str, &str)]| settings(vars).unwrap().trusted_proxy_hops;
+        assert_eq!(hops(&[("TRUSTED_PROXY_HOPS", "2")]), Some(2));
+        assert_eq!(hops(&[("TRUSTED_PROXY_HOPS", "0")]), None);
+        assert_eq!(hops(&[("TRUST_PROXY_HEADERS", "true")]), Some(1));
+        assert_eq!(
+            hops(&[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXY_HOPS", "2")]),
+            Some(2)
+        );
+        let err = settings(&[("TRUSTED_PROXY_HOPS", "yes")]).unwrap_err();
+        assert_eq!(err.variable, "TRUSTED_PROXY_HOPS");
     }
 }

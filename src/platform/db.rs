@@ -5,8 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement, UpdateStatement,
-    WithClause,
+    Alias, CommonTableExpression, Expr, InsertStatement, LikeExpr, Query, SubQueryStatement,
+    UpdateStatement, WithClause,
 };
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -68,6 +68,24 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// back (e.g. into a cursor) compares equal to the one stored, on SQLite too.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// A `LIKE` pattern for text containing `text` as written: `%` and `_` in
+/// it match themselves, not any run or any one character, so a search for
+/// `50%` does not list everything. The escape character is `!`, named in an
+/// `ESCAPE` clause: SQLite has no escape character without one, and a `\`
+/// would need quoting differently on PostgreSQL.
+pub fn containing(text: &str) -> LikeExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('!')
 }
 
 /// Rows a change writes beside itself (the submission, its history entry,
@@ -146,5 +164,29 @@ fn statement_for(backend: DbBackend, statement: &SubQueryStatement) -> Statement
         SubQueryStatement::DeleteStatement(s) => backend.build(s),
         SubQueryStatement::SelectStatement(s) => backend.build(s),
         SubQueryStatement::WithStatement(s) => backend.build(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{ExprTrait, PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+
+    #[test]
+    fn wildcards_in_searched_text_are_escaped() {
+        let query = Query::select()
+            .expr(Expr::val(1))
+            .and_where(Expr::col(Alias::new("name")).like(containing("5!0%_x")))
+            .to_owned();
+        for sql in [
+            query.to_string(SqliteQueryBuilder),
+            query.to_string(PostgresQueryBuilder),
+        ] {
+            assert!(
+                sql.ends_with(r#""name" LIKE '%5!!0!%!_x%' ESCAPE '!'"#),
+                "{sql}"
+            );
+        }
     }
 }

@@ -13,6 +13,7 @@ mod dashboard;
 mod data_safety;
 mod helpers;
 mod households;
+mod input_hygiene;
 mod mediation;
 mod notifications;
 mod operations;

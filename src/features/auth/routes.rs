@@ -66,7 +66,7 @@ pub async fn login(
     let account_key = format!("login:phone:{phone}");
     let client_key = format!(
         "login:client:{}",
-        client_address(&req, state.settings.trust_proxy_headers)
+        client_address(&req, state.settings.trusted_proxy_hops)
     );
     state.limiter.check(&account_key, limit.per_account).await?;
     state.limiter.check(&client_key, limit.per_client).await?;
@@ -128,7 +128,7 @@ pub async fn wechat_login(
     let limit = state.settings.login_limit;
     let client_key = format!(
         "wechat:client:{}",
-        client_address(&req, state.settings.trust_proxy_headers)
+        client_address(&req, state.settings.trusted_proxy_hops)
     );
     state.limiter.check(&client_key, limit.per_client).await?;
     let openid = match wechat.openid(code.trim()).await {
@@ -353,14 +353,46 @@ fn role_of(user: &user::Model) -> Result<Role, ApiError> {
     })
 }
 
-/// The caller's address: the peer's, or with `TRUST_PROXY_HEADERS` (behind a
-/// load balancer that sets them) the one in `Forwarded` / `X-Forwarded-For`,
-/// which a client reaching the server directly could forge.
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(forwarded) = req.connection_info().realip_remote_addr() {
-        return forwarded.to_owned();
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The caller's address: the socket peer's, or with `TRUSTED_PROXY_HOPS`
+/// the one the outermost trusted proxy saw. Each proxy appends the address
+/// it was reached from to `X-Forwarded-For`, so that one is the Nth entry
+/// from the right; anything left of it was written by the client, which
+/// could change it on every request to escape its login limit.
+fn client_address(req: &HttpRequest, trusted_proxy_hops: Option<usize>) -> String {
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let Some(hops) = trusted_proxy_hops else {
+        return peer();
+    };
+    // Several header lines make one list, in order (RFC 9110 §5.3).
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    // Fewer entries than proxies: every one was written by a trusted proxy
+    // (a client's would make more), and the leftmost is the client's.
+    let seen = forwarded
+        .len()
+        .checked_sub(hops)
+        .and_then(|at| forwarded.get(at))
+        .or(forwarded.first());
+    seen.and_then(|entry| ip_of(entry))
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(peer)
+}
+
+/// The address in an `X-Forwarded-For` entry: `203.0.113.7`, `2001:db8::1`,
+/// or with a port, `203.0.113.7:4711` and `[2001:db8::1]:4711`.
+fn ip_of(entry: &str) -> Option<std::net::IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }

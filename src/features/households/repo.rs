@@ -36,14 +36,14 @@ pub async fn list(
         query = query.filter(
             Expr::col(household::Column::Tags)
                 .cast_as(Alias::new("text"))
-                .like(format!("%{}%", escape_like(&quoted))),
+                .like(crate::platform::db::containing(&quoted)),
         );
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(
             Condition::any()
-                .add(household::Column::HeadName.contains(q))
-                .add(household::Column::Address.contains(q)),
+                .add(household::Column::HeadName.like(crate::platform::db::containing(q)))
+                .add(household::Column::Address.like(crate::platform::db::containing(q))),
         );
     }
     if let Some(member_id) = filter.assignee_id {
@@ -60,14 +60,6 @@ pub async fn list(
     }
     let rows = page.apply(query, household::Column::Id).all(db).await?;
     Ok(page.finish(rows, |h| h.id))
-}
-
-/// `%` and `_` in a tag are matched literally (sea-query escapes with `\`).
-fn escape_like(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// The assignees of each of `household_ids`, in two queries whatever the count.

@@ -1,6 +1,8 @@
-//! Mediation reports as CSV for Excel, with the list's filters.
+//! Mediation reports as CSV for Excel, with the list's filters; times on the
+//! township's clock.
 
 use actix_web::{HttpResponse, get, web};
+use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 
 use super::dto::{MediationReportView, ReportFilter};
@@ -9,7 +11,9 @@ use crate::core::Actor;
 use crate::core::state::AppState;
 use crate::entities::mediation_report;
 use crate::platform::error::{ApiError, ErrorBody};
-use crate::platform::http::csv_export::{Export, ExportFormat, status_label, stream_csv};
+use crate::platform::http::csv_export::{
+    Export, ExportFormat, status_label, stream_csv, township_time,
+};
 use crate::platform::http::extract::Query;
 
 const HEADER: &str = "\u{feff}编号,调解员,标题,纠纷类型,当事人,发生时间,接收时间,状态,调解结果,最新结果,风险等级,是否上报,上报状态,回访次数,下次回访,纠纷情况,调解过程,调解协议\r\n";
@@ -34,6 +38,11 @@ pub async fn export_reports(
     filter: Query<ReportFilter>,
 ) -> Result<HttpResponse, ApiError> {
     format.0.check()?;
+    let zone = state
+        .township_settings
+        .known(&state.db, actor.township_id)
+        .await?
+        .zone;
     Ok(stream_csv(
         state.db.clone(),
         Export {
@@ -42,7 +51,7 @@ pub async fn export_reports(
             query: repo::filtered(&actor, &filter.0, crate::platform::db::now()),
             id_column: mediation_report::Column::Id,
             id_of: |r| r.id,
-            render: render_page,
+            render: move |db, rows| render_page(db, rows, zone),
         },
     ))
 }
@@ -51,6 +60,7 @@ pub async fn export_reports(
 async fn render_page(
     db: DatabaseConnection,
     rows: Vec<mediation_report::Model>,
+    zone: Tz,
 ) -> Result<Vec<Vec<String>>, ApiError> {
     let authors = crate::core::directory::user_names(&db, rows.iter().map(|r| r.member_id)).await?;
     let now = crate::platform::db::now();
@@ -78,8 +88,8 @@ async fn render_page(
                 view.title,
                 view.category.label().to_owned(),
                 parties.join("；"),
-                view.occurred_at.to_rfc3339(),
-                view.received_at.to_rfc3339(),
+                township_time(view.occurred_at, zone),
+                township_time(view.received_at, zone),
                 status_label(view.status).to_owned(),
                 view.outcome.label().to_owned(),
                 view.latest_outcome.label().to_owned(),
@@ -90,7 +100,7 @@ async fn render_page(
                     .unwrap_or_default(),
                 view.follow_up_count.to_string(),
                 view.follow_up_due_at
-                    .map(|d| d.to_rfc3339())
+                    .map(|d| township_time(d, zone))
                     .unwrap_or_default(),
                 view.description,
                 view.process,

@@ -21,7 +21,7 @@ use crate::entities::branch;
 use crate::platform::error::{ApiError, ErrorBody};
 use crate::platform::http::extract::Query;
 use crate::platform::http::xlsx_export::{
-    Cell, Download, Sheet, XlsxFile, XlsxFormat, xlsx_response,
+    Cell, Download, Sheet, XlsxFile, XlsxFormat, wall_clock, xlsx_response,
 };
 
 const BRANCH_HEADERS: &[&str] = &[
@@ -231,7 +231,7 @@ fn about(scope: &Scope, now: DateTime<Utc>, tz: Tz) -> Sheet {
 }
 
 fn local(at: DateTime<Utc>, tz: Tz) -> Cell {
-    Cell::LocalTime(at.with_timezone(&tz).naive_local())
+    Cell::LocalTime(wall_clock(at, tz))
 }
 
 async fn township_zone(state: &AppState, actor: &Actor) -> Result<Tz, ApiError> {

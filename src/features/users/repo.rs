@@ -42,7 +42,7 @@ pub async fn list(
         query = query.filter(user::Column::Active.eq(active));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        query = query.filter(user::Column::Name.contains(q));
+        query = query.filter(user::Column::Name.like(crate::platform::db::containing(q)));
     }
     let rows = page.apply(query, user::Column::Id).all(db).await?;
     Ok(page.finish(rows, |u| u.id))

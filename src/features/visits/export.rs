@@ -1,6 +1,7 @@
-//! Visits as CSV for Excel, with the list's filters.
+//! Visits as CSV for Excel, with the list's filters; times on the township's clock.
 
 use actix_web::{HttpResponse, get, web};
+use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -10,7 +11,9 @@ use crate::core::Actor;
 use crate::core::state::AppState;
 use crate::entities::{household, visit};
 use crate::platform::error::{ApiError, ErrorBody};
-use crate::platform::http::csv_export::{Export, ExportFormat, status_label, stream_csv};
+use crate::platform::http::csv_export::{
+    Export, ExportFormat, status_label, stream_csv, township_time,
+};
 use crate::platform::http::extract::Query;
 
 const HEADER: &str = "\u{feff}编号,党员,农户,走访类型,走访时间,接收时间,状态,距离(米),摘要,困难诉求,需回访,质量提示\r\n";
@@ -34,6 +37,11 @@ pub async fn export_visits(
     filter: Query<VisitFilter>,
 ) -> Result<HttpResponse, ApiError> {
     format.0.check()?;
+    let zone = state
+        .township_settings
+        .known(&state.db, actor.township_id)
+        .await?
+        .zone;
     Ok(stream_csv(
         state.db.clone(),
         Export {
@@ -42,7 +50,7 @@ pub async fn export_visits(
             query: repo::filtered(&actor, &filter.0)?,
             id_column: visit::Column::Id,
             id_of: |v| v.id,
-            render: render_page,
+            render: move |db, rows| render_page(db, rows, zone),
         },
     ))
 }
@@ -51,6 +59,7 @@ pub async fn export_visits(
 async fn render_page(
     db: DatabaseConnection,
     rows: Vec<visit::Model>,
+    zone: Tz,
 ) -> Result<Vec<Vec<String>>, ApiError> {
     let members = crate::core::directory::user_names(&db, rows.iter().map(|v| v.member_id)).await?;
     let households: std::collections::HashMap<Uuid, String> = household::Entity::find()
@@ -82,8 +91,8 @@ async fn render_page(
                     .cloned()
                     .unwrap_or_default(),
                 view.kind.label().to_owned(),
-                view.visited_at.to_rfc3339(),
-                view.received_at.to_rfc3339(),
+                township_time(view.visited_at, zone),
+                township_time(view.received_at, zone),
                 status_label(view.status).to_owned(),
                 view.distance_m
                     .map(|d| format!("{d:.0}"))

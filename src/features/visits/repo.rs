@@ -77,7 +77,7 @@ pub fn filtered(
         query = query.filter(
             Expr::col(visit::Column::Flags)
                 .cast_as(Alias::new("text"))
-                .like(format!("%{quoted}%")),
+                .like(crate::platform::db::containing(&quoted)),
         );
     }
     Ok(query)

@@ -1,10 +1,14 @@
 //! Exports as CSV for Excel (UTF-8 with BOM, Chinese headers), streamed page
 //! by page so an export of a year of submissions never sits in memory.
+//! Times are the township's wall clock, as in the xlsx reports, and no cell
+//! is ever read as a formula.
 
 use std::future::Future;
 
 use actix_web::HttpResponse;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use futures_util::stream;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -15,6 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::{FieldErrors, ReviewStatus};
 use crate::platform::error::ApiError;
+use crate::platform::http::xlsx_export::{wall_clock, wall_clock_text};
 
 /// Rows read and written per step.
 const PAGE: u64 = 500;
@@ -132,12 +137,33 @@ fn to_csv(records: Vec<Vec<String>>) -> Result<Bytes, ApiError> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for record in records {
-        writer.write_record(record).map_err(anyhow::Error::from)?;
+        writer
+            .write_record(record.into_iter().map(inert))
+            .map_err(anyhow::Error::from)?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
     Ok(Bytes::from(bytes))
+}
+
+/// `cell` as text a spreadsheet will not run (OWASP, CSV injection): Excel
+/// and WPS read a cell that begins with `=`, `+`, `-` or `@` (or a tab or
+/// carriage return before one) as a formula, so a visit summary written
+/// `=HYPERLINK(...)` would act on the computer of whoever opens the export.
+/// A leading `'` makes it text, and Excel does not show the quote.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// `at` as the township's spreadsheets show a time: its wall clock, to the
+/// minute, the same as in the xlsx reports.
+pub fn township_time(at: DateTime<Utc>, zone: Tz) -> String {
+    wall_clock_text(wall_clock(at, zone))
 }
 
 /// A review status as the township's spreadsheets say it.
@@ -147,5 +173,29 @@ pub fn status_label(status: ReviewStatus) -> &'static str {
         ReviewStatus::Approved => "已通过",
         ReviewStatus::Returned => "已退回",
         ReviewStatus::Rejected => "未通过",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_text() {
+        for formula in ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(inert(formula.into()), format!("'{formula}"));
+        }
+        for text in ["张三", "a=1", ""] {
+            assert_eq!(inert(text.into()), text);
+        }
+    }
+
+    #[test]
+    fn times_are_the_townships_wall_clock_to_the_minute() {
+        let at = "2026-11-28T00:00:30.123456Z".parse().unwrap();
+        assert_eq!(
+            township_time(at, chrono_tz::Asia::Shanghai),
+            "2026-11-28 08:00"
+        );
     }
 }

@@ -1,6 +1,11 @@
 //! A JSON body extractor that answers in the API's own error shape: 415 for
 //! another content type, 413 past 64 KiB, 400 for malformed JSON, and 422
-//! naming the field for a wrong type or a missing field.
+//! naming the field for a wrong type, a missing field or a NUL character.
+//!
+//! A NUL (`\u0000`) is refused here, for every body and query string, rather
+//! than field by field: PostgreSQL cannot store it in text or JSON (the
+//! insert fails, a 500), and SQLite would keep a string that other tools cut
+//! short at it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -105,8 +110,21 @@ fn mime_json() -> &'static str {
     "json"
 }
 
-/// Parses `body`, telling malformed JSON (400) from JSON of the wrong shape (422).
+/// Parses `body`, telling malformed JSON (400) from JSON of the wrong shape
+/// or with a NUL character in a string (422).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // JSON can only carry a NUL escaped, so a body without the escape has none.
+    if body.windows(NUL_ESCAPE.len()).any(|w| w == NUL_ESCAPE)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = nul_in(&value, String::new())
+    {
+        return Err(nul_refused(if field.is_empty() {
+            "body".into()
+        } else {
+            field
+        })
+        .into());
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -140,6 +158,42 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::BadRequest(strip_position(&inner.to_string())),
         }
     })
+}
+
+const NUL_ESCAPE: &[u8] = b"\\u0000";
+
+/// Where in `value` a string (or a key) holds a NUL, as serde_path_to_error
+/// names fields (`parties[1].name`).
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_in(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(path.replace('\0', "\\u0000"))
+            } else {
+                nul_in(item, path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_refused(field: String) -> FieldErrors {
+    FieldErrors::single(
+        field,
+        "invalid_character",
+        "不能包含空字符（NUL）",
+        "must not contain the NUL character",
+    )
 }
 
 /// serde says ``missing field `phone` at line 1 column 20``; the name is the field.
@@ -183,6 +237,23 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_anywhere_in_a_string_is_refused_naming_its_field() {
+        assert_eq!(
+            field_of(parse::<Body>(br#"{"phone": "1\u0000"}"#).unwrap_err()),
+            "phone"
+        );
+        assert_eq!(
+            field_of(
+                parse::<serde_json::Value>(br#"{"parties": [{}, {"name": "a\u0000b"}]}"#)
+                    .unwrap_err()
+            ),
+            "parties[1].name"
+        );
+        // An escaped backslash before `u0000` is no NUL.
+        assert!(parse::<Body>(br#"{"phone": "\\u0000"}"#).is_ok());
+    }
+
+    #[test]
     fn malformed_json_is_bad_request() {
         assert!(matches!(
             parse::<Body>(b"{\"phone\": "),
@@ -223,6 +294,12 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some((key, _)) = form_urlencoded_parse(req.query_string())
+            .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+        {
+            let field = key.replace('\0', "\\u0000");
+            return std::future::ready(Err(nul_refused(field).into()));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
         let parsed = serde_path_to_error::deserialize(deserializer)

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use actix_web::http::{Method, StatusCode};
 use chrono::{DateTime, Utc};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -212,9 +213,22 @@ impl Metrics {
         &self.notifications
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Counts one answered request. Every label comes from a known set,
+    /// whatever the caller sent: each label value is a series kept for the
+    /// life of the process, so a method, path or status taken as the client
+    /// wrote it would let anyone grow the server's memory and `/metrics`
+    /// without bound.
+    pub fn observe(
+        &self,
+        method: &Method,
+        route: Option<&str>,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let method = method_label(method);
+        let route = route.unwrap_or(UNMATCHED);
         self.requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, &status_label(status)])
             .inc();
         self.latency
             .with_label_values(&[method, route])
@@ -246,6 +260,34 @@ impl Metrics {
     }
 }
 
+/// The `route` of a request no route matched (a 404, whatever its path).
+pub const UNMATCHED: &str = "unmatched";
+
+/// The standard methods by name, any other as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// A registered status code by number, any other by its class (`5xx`).
+fn status_label(status: StatusCode) -> String {
+    if status.canonical_reason().is_some() {
+        status.as_u16().to_string()
+    } else {
+        format!("{}xx", status.as_u16() / 100)
+    }
+}
+
 fn pool_stats(db: &DatabaseConnection) -> (i64, i64) {
     match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
@@ -257,5 +299,19 @@ fn pool_stats(db: &DatabaseConnection) -> (i64, i64) {
             (i64::from(pool.size()), pool.num_idle() as i64)
         }
         _ => (0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_known_sets() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&invented), "other");
+        assert_eq!(status_label(StatusCode::NOT_FOUND), "404");
+        assert_eq!(status_label(StatusCode::from_u16(599).unwrap()), "5xx");
     }
 }

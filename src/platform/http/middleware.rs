@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::platform::config::Settings;
 use crate::platform::error::EnglishBody;
-use crate::platform::http::metrics::Metrics;
+use crate::platform::http::metrics::{Metrics, UNMATCHED};
 
 /// The id of one request, from `X-Request-Id` or made here; echoed in the
 /// response and written to logs and audit rows.
@@ -36,7 +36,7 @@ pub async fn track(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
 
@@ -46,18 +46,21 @@ pub async fn track(
         .await?
         .map_into_boxed_body();
 
-    let status = res.status().as_u16();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
+    let status = res.status();
+    let route = res.request().match_pattern();
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.observe(&method, &route, status, elapsed);
+        metrics.observe(&method, route.as_deref(), status, elapsed);
     }
-    span.in_scope(
-        || tracing::info!(status, route = %route, ms = elapsed.as_secs_f64() * 1e3, "handled"),
-    );
+    let route = route.as_deref().unwrap_or(UNMATCHED);
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            route,
+            ms = elapsed.as_secs_f64() * 1e3,
+            "handled"
+        )
+    });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }

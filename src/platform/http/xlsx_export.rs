@@ -4,7 +4,8 @@
 //! (a township's branches, at most some thousands of members).
 
 use actix_web::HttpResponse;
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
+use chrono_tz::Tz;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde::Deserialize;
@@ -115,6 +116,21 @@ pub struct Download {
     pub sheets: Vec<Sheet>,
 }
 
+/// How the township's spreadsheets show a time, xlsx and CSV alike: its
+/// wall clock, to the minute (Excel's `yyyy-mm-dd hh:mm`).
+const WALL_CLOCK: &str = "%Y-%m-%d %H:%M";
+
+/// `at` on the clock of the township in `zone`, as its people read times.
+pub fn wall_clock(at: DateTime<Utc>, zone: Tz) -> NaiveDateTime {
+    at.with_timezone(&zone).naive_local()
+}
+
+/// A wall-clock time written out as text (`2026-11-28 08:00`), for a CSV
+/// cell or an xlsx time Excel cannot hold.
+pub fn wall_clock_text(at: NaiveDateTime) -> String {
+    at.format(WALL_CLOCK).to_string()
+}
+
 /// Widest a column is made, in Excel's character units.
 const MAX_WIDTH: f64 = 40.0;
 
@@ -194,7 +210,7 @@ fn write_sheet(out: &mut Worksheet, sheet: &Sheet, styles: &Styles) -> Result<()
                         // Excel has no dates before 1900 or after 9999; a
                         // period asked for with one is shown as text.
                         Err(XlsxError::DateTimeRangeError(_)) => {
-                            out.write_string(row, col, at.format("%Y-%m-%d %H:%M").to_string())?;
+                            out.write_string(row, col, wall_clock_text(*at))?;
                         }
                         Err(other) => return Err(other),
                     }
