@@ -460,6 +460,7 @@ impl Settings {
         if let Ok(existing) = std::fs::read(&path)
             && existing.len() >= MIN_JWT_SECRET_BYTES
         {
+            keep_private(&path).map_err(io)?;
             self.jwt_secret = existing;
             return Ok(());
         }
@@ -467,7 +468,7 @@ impl Settings {
         let mut secret = [0u8; 48];
         rand::rng().fill_bytes(&mut secret);
         let encoded = hex::encode(secret).into_bytes();
-        std::fs::write(&path, &encoded).map_err(io)?;
+        write_private(&path, &encoded).map_err(io)?;
         self.jwt_secret = encoded;
         Ok(())
     }
@@ -487,12 +488,13 @@ impl Settings {
                     format!("{}: not a key of 64 hex digits", path.display()),
                 )
             })?;
+            keep_private(&path).map_err(io)?;
             return Ok(());
         }
         std::fs::create_dir_all(&self.data_dir).map_err(io)?;
         let mut key = [0u8; ID_NUMBER_KEY_BYTES];
         rand::rng().fill_bytes(&mut key);
-        std::fs::write(&path, hex::encode(key)).map_err(io)?;
+        write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
         self.id_number_key = key.to_vec();
         Ok(())
     }
@@ -500,6 +502,42 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// Writes a new key file readable by its owner only (0600): the keys sign
+/// every token and open every ID number.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // The mode above applies to a new file only.
+    keep_private(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Takes group and other access away from a key file an earlier version
+/// left readable to every local user.
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "key file was readable by others: now 0600"
+            );
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The embedded default: a SQLite file in `data_dir`, created when missing.
@@ -868,6 +906,48 @@ mod tests {
             ("ID_NUMBER_KEY_PREVIOUS", &compose_key),
         ]);
         assert!(rotating.is_ok());
+    }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_made_readable_by_their_owner_only() {
+        let dir = std::env::temp_dir().join(format!("xianfeng-mode-{}", uuid::Uuid::now_v7()));
+        let mut made = settings(&[("DATA_DIR", &dir.display().to_string())]).unwrap();
+
+        made.ensure_local_secret().unwrap();
+
+        assert_eq!(mode_of(&dir.join("jwt_secret")), 0o600);
+        assert_eq!(mode_of(&dir.join("id_number_key")), 0o600);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_left_readable_by_others_are_made_private_at_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xianfeng-mode-{}", uuid::Uuid::now_v7()));
+        let data_dir = dir.display().to_string();
+        settings(&[("DATA_DIR", &data_dir)])
+            .unwrap()
+            .ensure_local_secret()
+            .unwrap();
+        for file in ["jwt_secret", "id_number_key"] {
+            std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+
+        let mut again = settings(&[("DATA_DIR", &data_dir)]).unwrap();
+        again.ensure_local_secret().unwrap();
+
+        assert_eq!(mode_of(&dir.join("jwt_secret")), 0o600);
+        assert_eq!(mode_of(&dir.join("id_number_key")), 0o600);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
