@@ -102,6 +102,7 @@ impl Application {
             uploads,
             township_settings: Default::default(),
             change_versions: Default::default(),
+            sessions: Default::default(),
             id_numbers,
         });
         // Serialised once and shared: a copy of the document in each worker

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod retention;
 pub mod review;
+pub mod sessions;
 pub mod state;
 pub mod townships;
 

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::core::change_versions::ChangeVersions;
 use crate::core::pipeline::Pipeline;
+use crate::core::sessions::Sessions;
 use crate::core::townships::SettingsCache;
 use crate::platform::config::Settings;
 use crate::platform::http::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub uploads: Storage,
     pub township_settings: SettingsCache,
     pub change_versions: ChangeVersions,
+    /// Whether access tokens' users may still act, as this replica last read it.
+    pub sessions: Sessions,
     /// Seals and opens ID numbers at rest.
     pub id_numbers: IdNumberCipher,
 }

@@ -253,6 +253,7 @@ impl TestApp {
             twp: user.township_id,
             br: user.branch_id,
             role: Role::parse(&user.role).expect("role"),
+            ver: user.token_version,
             typ: TokenType::Access,
             iat: now_secs(),
             exp: now_secs() + 900,
