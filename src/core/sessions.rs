@@ -154,6 +154,75 @@ mod tests {
         }
     }
 
+    /// A migrated in-memory database with one member; answers it and the member's id.
+    async fn database_with_a_member() -> (sea_orm::DatabaseConnection, Uuid) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        crate::platform::db::migrate(&db).await.unwrap();
+        let now = chrono::Utc::now();
+        let township = crate::entities::township::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set("甲乡".into()),
+            timezone: Set("Asia/Shanghai".into()),
+            visit_interval_days: Set(30),
+            settings: Set("{}".into()),
+            created_at: Set(now),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let member = user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            township_id: Set(township.id),
+            branch_id: Set(None),
+            role: Set(Role::Member.as_str().into()),
+            name: Set("党员".into()),
+            phone: Set("13800000001".into()),
+            id_number: Set(None),
+            password_hash: Set(None),
+            wechat_openid: Set(None),
+            active: Set(true),
+            token_version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        (db, member.id)
+    }
+
+    /// Moves the member's token version behind the cache's back.
+    async fn move_version(db: &sea_orm::DatabaseConnection, id: Uuid) {
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use sea_orm::{ColumnTrait, QueryFilter};
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::TokenVersion,
+                Expr::col(user::Column::TokenVersion).add(1),
+            )
+            .filter(user::Column::Id.eq(id))
+            .exec(db)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_remembered_standing_is_answered_without_the_database_until_forgotten() {
+        let (db, member) = database_with_a_member().await;
+        let sessions = Sessions::default();
+        let read = sessions.standing(&db, member).await.unwrap();
+        assert_eq!(read.map(|s| s.token_version), Some(0));
+
+        move_version(&db, member).await;
+        let remembered = sessions.standing(&db, member).await.unwrap();
+        sessions.forget(member);
+        let forgotten = sessions.standing(&db, member).await.unwrap();
+
+        assert_eq!(remembered, read);
+        assert_eq!(forgotten.map(|s| s.token_version), Some(1));
+    }
+
     #[test]
     fn a_token_holds_only_for_the_user_as_they_are() {
         let now = standing();

@@ -268,9 +268,7 @@ impl Settings {
             Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
                 return Err(bad(
                     "JWT_SECRET",
-                    format!(
-                        "must be at least {MIN_JWT_SECRET_BYTES} bytes; {MAKE_JWT_SECRET}"
-                    ),
+                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes; {MAKE_JWT_SECRET}"),
                 ));
             }
             Some(secret) => match weakness(&secret, secret.as_bytes(), MIN_DISTINCT_JWT_BYTES) {
@@ -854,12 +852,20 @@ mod tests {
             let err = settings(&[("JWT_SECRET", placeholder)]).unwrap_err();
             assert_eq!(err.variable, "JWT_SECRET", "{placeholder}");
             assert!(err.problem.contains("placeholder"), "{}", err.problem);
-            assert!(err.problem.contains("openssl rand -base64 48"), "{}", err.problem);
+            assert!(
+                err.problem.contains("openssl rand -base64 48"),
+                "{}",
+                err.problem
+            );
         }
         let compose_key = format!("{}ff", "0".repeat(62));
         let err = settings(&[("ID_NUMBER_KEY", &compose_key)]).unwrap_err();
         assert_eq!(err.variable, "ID_NUMBER_KEY");
-        assert!(err.problem.contains("openssl rand -hex 32"), "{}", err.problem);
+        assert!(
+            err.problem.contains("openssl rand -hex 32"),
+            "{}",
+            err.problem
+        );
     }
 
     #[test]
@@ -873,7 +879,11 @@ mod tests {
         for weak in &weak_secrets {
             let err = settings(&[("JWT_SECRET", weak)]).unwrap_err();
             assert_eq!(err.variable, "JWT_SECRET", "{weak}");
-            assert!(err.problem.contains("openssl rand -base64 48"), "{}", err.problem);
+            assert!(
+                err.problem.contains("openssl rand -base64 48"),
+                "{}",
+                err.problem
+            );
         }
         let weak_keys = [
             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".to_owned(),

@@ -52,9 +52,7 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
 }
 
 async fn change_user(app: &TestApp, by: &user::Model, id: Uuid, body: Value) {
-    let response = app
-        .patch(&format!("/api/v1/users/{id}"), by, body)
-        .await;
+    let response = app.patch(&format!("/api/v1/users/{id}"), by, body).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -194,7 +192,13 @@ async fn a_deactivated_member_can_no_longer_submit_visits() {
     .await;
     assert_eq!(before.status(), StatusCode::CREATED);
 
-    change_user(&app, &branch.secretary, member.id, json!({ "active": false })).await;
+    change_user(
+        &app,
+        &branch.secretary,
+        member.id,
+        json!({ "active": false }),
+    )
+    .await;
     let after = post_with(
         &app,
         "/api/v1/visits",

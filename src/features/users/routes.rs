@@ -207,7 +207,9 @@ pub async fn update_user(
     // every session they have ends.
     let ends_sessions = deactivated
         || password_hash.is_some()
-        || changes.branch_id.is_some_and(|b| Some(b) != current.branch_id)
+        || changes
+            .branch_id
+            .is_some_and(|b| Some(b) != current.branch_id)
         || changes
             .role
             .is_some_and(|r| Some(r) != Role::parse(&current.role));
