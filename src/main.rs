@@ -19,6 +19,9 @@ struct Cli {
 enum Command {
     /// Serve the API and its docs (the default).
     Serve {
+        /// Load the demo township into an empty database (the default on SQLite only).
+        #[arg(long, conflicts_with = "no_demo")]
+        demo: bool,
         /// Do not load the demo township into an empty database.
         #[arg(long)]
         no_demo: bool,
@@ -67,7 +70,10 @@ async fn main() {
 
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { no_demo: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        demo: false,
+        no_demo: false,
+    });
     if let Command::Openapi = command {
         let json = xianfeng::app::routes::document_json()?;
         // A closed pipe (`| head`) is the reader's choice, not an error.
@@ -81,9 +87,11 @@ async fn run() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     xianfeng::platform::telemetry::init("info,sqlx=warn,sea_orm=warn", settings.log_format);
     match command {
-        Command::Serve { no_demo } => {
+        Command::Serve { demo, no_demo } => {
             let db = connect_migrated(&settings).await?;
-            if !no_demo && !xianfeng::features::townships::repo::any_exists(&db).await? {
+            if xianfeng::app::demo::loads_on_start(&settings, demo, no_demo)
+                && !xianfeng::features::townships::repo::any_exists(&db).await?
+            {
                 let logins = xianfeng::app::demo::load(&db).await?;
                 println!("{}", xianfeng::app::demo::describe(&logins));
             }

@@ -213,6 +213,7 @@ impl Township {
             password_hash: Set(Some(self.password_hash.clone())),
             wechat_openid: Set(None),
             active: Set(true),
+            token_version: Set(0),
             created_at: Set(self.now),
             updated_at: Set(self.now),
         }

@@ -23,6 +23,7 @@ use crate::features::users::dto::NewUser;
 use crate::features::users::repo as users;
 use crate::features::visits::dto::VisitContent;
 use crate::features::visits::repo as visits;
+use crate::platform::config::Settings;
 use crate::platform::db::Batch;
 use crate::platform::password;
 
@@ -61,6 +62,14 @@ const TAGS: [&[&str]; 4] = [
     &["脱贫监测户", "残疾人家庭"],
     &[],
 ];
+
+/// Whether `xianfeng serve` loads the demo township into an empty database:
+/// with `--demo`, never with `--no-demo`, otherwise only on the embedded
+/// SQLite default. On PostgreSQL — a real deployment — an admin with the
+/// published demo password is never made unasked.
+pub fn loads_on_start(settings: &Settings, demo: bool, no_demo: bool) -> bool {
+    !no_demo && (demo || settings.is_sqlite())
+}
 
 /// Loads the demo township unless it exists; answers its logins (empty if it existed).
 pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Vec<DemoLogin>> {
@@ -566,4 +575,36 @@ pub fn describe(logins: &[DemoLogin]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_on(database_url: &str) -> Settings {
+        use rand::RngCore;
+        let jwt = crate::platform::tokens::opaque_secret();
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        let key = hex::encode(key);
+        Settings::from_lookup(|name| match name {
+            "DATABASE_URL" => Some(database_url.to_owned()),
+            "JWT_SECRET" => Some(jwt.clone()),
+            "ID_NUMBER_KEY" => Some(key.clone()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_demo_loads_unasked_only_on_the_embedded_sqlite() {
+        let sqlite = settings_on("sqlite://./data/xianfeng.db?mode=rwc");
+        let postgres = settings_on("postgres://xianfeng@db/xianfeng");
+
+        assert!(loads_on_start(&sqlite, false, false));
+        assert!(!loads_on_start(&sqlite, false, true));
+        assert!(!loads_on_start(&postgres, false, false));
+        assert!(loads_on_start(&postgres, true, false));
+        assert!(!loads_on_start(&postgres, false, true));
+    }
 }

@@ -124,6 +124,7 @@ impl Application {
             township_settings: Default::default(),
             change_versions: Default::default(),
             review_kinds: ReviewKinds(REVIEW_KINDS),
+            sessions: Default::default(),
             id_numbers,
         });
         // Serialised once and shared: a copy of the document in each worker

@@ -1,8 +1,7 @@
 //! The authenticated caller, extracted from `Authorization: Bearer <token>`.
 
-use std::future::{Ready, ready};
-
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::core::state::AppState;
@@ -10,7 +9,8 @@ use crate::domain::Role;
 use crate::platform::error::ApiError;
 use crate::platform::http::middleware::RequestId;
 
-/// Who is asking, as their access token says, and the request they are making.
+/// Who is asking, as their access token says (and their account still
+/// agrees), and the request they are making.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: Uuid,
@@ -24,14 +24,17 @@ pub struct Actor {
 
 impl FromRequest for Actor {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
+/// A signed, unexpired access token whose user exists, is active, and has
+/// not moved their token version, role, branch or township since it was signed.
+async fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
@@ -49,6 +52,10 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
         .tokens
         .access(token)
         .ok_or(ApiError::Unauthenticated)?;
+    let standing = state.sessions.standing(&state.db, claims.sub).await?;
+    if !standing.is_some_and(|user| user.admits(&claims)) {
+        return Err(ApiError::Unauthenticated);
+    }
     Ok(Actor {
         user_id: claims.sub,
         township_id: claims.twp,

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod retention;
 pub mod review;
+pub mod sessions;
 pub mod state;
 pub mod townships;
 

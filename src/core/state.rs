@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use crate::core::change_versions::ChangeVersions;
 use crate::core::pipeline::Pipeline;
 use crate::core::review::ReviewKinds;
+use crate::core::sessions::Sessions;
 use crate::core::townships::SettingsCache;
 use crate::platform::config::Settings;
 use crate::platform::http::metrics::Metrics;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub change_versions: ChangeVersions,
     /// The kinds of submission secretaries review.
     pub review_kinds: ReviewKinds,
+    /// Whether access tokens' users may still act, as this replica last read it.
+    pub sessions: Sessions,
     /// Seals and opens ID numbers at rest.
     pub id_numbers: IdNumberCipher,
 }

@@ -16,6 +16,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub wechat_openid: Option<String>,
     pub active: bool,
+    /// Moves whenever the user's sessions must end; access tokens carry it.
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

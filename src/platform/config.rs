@@ -169,6 +169,59 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// Length of `ID_NUMBER_KEY`: a 256-bit key, written as 64 hex digits.
 pub const ID_NUMBER_KEY_BYTES: usize = 32;
 
+/// How to make a `JWT_SECRET`, told whenever one is refused.
+const MAKE_JWT_SECRET: &str = "make one with `openssl rand -base64 48`";
+/// How to make an `ID_NUMBER_KEY`, told whenever one is refused.
+const MAKE_ID_NUMBER_KEY: &str = "make one with `openssl rand -hex 32`";
+
+/// Secrets once published as examples (docker-compose.yml, .env.example, the
+/// README): whoever read them can sign tokens or open ID numbers.
+const PLACEHOLDER_SECRETS: [&str; 2] = [
+    "change-me-change-me-change-me-change-me-0123456789",
+    "00000000000000000000000000000000000000000000000000000000000000ff",
+];
+/// Words a secret holds only when someone meant to replace it.
+const PLACEHOLDER_WORDS: [&str; 10] = [
+    "changeme",
+    "change-me",
+    "change_me",
+    "changethis",
+    "change-this",
+    "replaceme",
+    "replace-me",
+    "placeholder",
+    "example",
+    "your-secret",
+];
+/// Fewest distinct bytes of a `JWT_SECRET`: 32 random hex digits have 8 or
+/// fewer about once in a million.
+const MIN_DISTINCT_JWT_BYTES: usize = 8;
+/// Fewest distinct bytes of the 32 of an `ID_NUMBER_KEY`: random keys have
+/// about 30, and fewer than 20 practically never.
+const MIN_DISTINCT_KEY_BYTES: usize = 20;
+
+/// Why a secret cannot be trusted, if it cannot: `written` as it was set,
+/// `bytes` as it is used. A published placeholder, few distinct bytes, or a
+/// short pattern repeated (fewer distinct neighbouring pairs than half the
+/// pairs; random secrets have nearly all pairs distinct).
+fn weakness(written: &str, bytes: &[u8], min_distinct: usize) -> Option<&'static str> {
+    let lower = written.trim().to_ascii_lowercase();
+    if PLACEHOLDER_SECRETS.contains(&lower.as_str())
+        || PLACEHOLDER_WORDS.iter().any(|word| lower.contains(word))
+    {
+        return Some("is a published placeholder, not a secret");
+    }
+    let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
+    if distinct.len() < min_distinct {
+        return Some("has too few distinct characters to be a random secret");
+    }
+    let pairs: std::collections::HashSet<&[u8]> = bytes.windows(2).collect();
+    if pairs.len() * 2 < bytes.len().saturating_sub(1) {
+        return Some("repeats a short pattern instead of being random");
+    }
+    None
+}
+
 impl Settings {
     /// Reads the process environment (after `.env`, if present).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -214,32 +267,50 @@ impl Settings {
         let redis_prefix = lookup("REDIS_PREFIX").unwrap_or_else(|| "xianfeng".into());
         let on_postgres = database_url.starts_with("postgres");
         let jwt_secret = match lookup("JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => secret.into_bytes(),
-            Some(_) => {
+            Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
                 return Err(bad(
                     "JWT_SECRET",
-                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes; {MAKE_JWT_SECRET}"),
                 ));
             }
+            Some(secret) => match weakness(&secret, secret.as_bytes(), MIN_DISTINCT_JWT_BYTES) {
+                Some(why) => return Err(bad("JWT_SECRET", format!("{why}; {MAKE_JWT_SECRET}"))),
+                None => secret.into_bytes(),
+            },
             None if on_postgres => {
                 return Err(bad(
                     "JWT_SECRET",
-                    "required when DATABASE_URL is PostgreSQL",
+                    format!("required when DATABASE_URL is PostgreSQL; {MAKE_JWT_SECRET}"),
                 ));
             }
             None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
         };
         let id_number_key = match lookup("ID_NUMBER_KEY") {
-            Some(key) => parse_key(&key).ok_or_else(|| {
-                bad(
-                    "ID_NUMBER_KEY",
-                    format!("must be {} hex digits", ID_NUMBER_KEY_BYTES * 2),
-                )
-            })?,
+            Some(key) => {
+                let parsed = parse_key(&key).ok_or_else(|| {
+                    bad(
+                        "ID_NUMBER_KEY",
+                        format!(
+                            "must be {} hex digits; {MAKE_ID_NUMBER_KEY}",
+                            ID_NUMBER_KEY_BYTES * 2
+                        ),
+                    )
+                })?;
+                if let Some(why) = weakness(&key, &parsed, MIN_DISTINCT_KEY_BYTES) {
+                    return Err(bad(
+                        "ID_NUMBER_KEY",
+                        format!(
+                            "{why}; {MAKE_ID_NUMBER_KEY} (ID numbers sealed under this one: \
+                             keep it in ID_NUMBER_KEY_PREVIOUS and run `xianfeng reseal-id-numbers`)"
+                        ),
+                    ));
+                }
+                parsed
+            }
             None if on_postgres => {
                 return Err(bad(
                     "ID_NUMBER_KEY",
-                    "required when DATABASE_URL is PostgreSQL",
+                    format!("required when DATABASE_URL is PostgreSQL; {MAKE_ID_NUMBER_KEY}"),
                 ));
             }
             None => Vec::new(), // filled from DATA_DIR by `ensure_local_secret`
@@ -398,6 +469,7 @@ impl Settings {
         if let Ok(existing) = std::fs::read(&path)
             && existing.len() >= MIN_JWT_SECRET_BYTES
         {
+            keep_private(&path).map_err(io)?;
             self.jwt_secret = existing;
             return Ok(());
         }
@@ -405,7 +477,7 @@ impl Settings {
         let mut secret = [0u8; 48];
         rand::rng().fill_bytes(&mut secret);
         let encoded = hex::encode(secret).into_bytes();
-        std::fs::write(&path, &encoded).map_err(io)?;
+        write_private(&path, &encoded).map_err(io)?;
         self.jwt_secret = encoded;
         Ok(())
     }
@@ -425,12 +497,13 @@ impl Settings {
                     format!("{}: not a key of 64 hex digits", path.display()),
                 )
             })?;
+            keep_private(&path).map_err(io)?;
             return Ok(());
         }
         std::fs::create_dir_all(&self.data_dir).map_err(io)?;
         let mut key = [0u8; ID_NUMBER_KEY_BYTES];
         rand::rng().fill_bytes(&mut key);
-        std::fs::write(&path, hex::encode(key)).map_err(io)?;
+        write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
         self.id_number_key = key.to_vec();
         Ok(())
     }
@@ -438,6 +511,42 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// Writes a new key file readable by its owner only (0600): the keys sign
+/// every token and open every ID number.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // The mode above applies to a new file only.
+    keep_private(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Takes group and other access away from a key file an earlier version
+/// left readable to every local user.
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "key file was readable by others: now 0600"
+            );
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The embedded default: a SQLite file in `data_dir`, created when missing.
@@ -685,8 +794,9 @@ mod tests {
         }
         let err = settings(&[("ID_NUMBER_KEY_PREVIOUS", "abcd")]).unwrap_err();
         assert_eq!(err.variable, "ID_NUMBER_KEY_PREVIOUS");
-        let good = settings(&[("ID_NUMBER_KEY", &"ab".repeat(32))]).unwrap();
-        assert_eq!(good.id_number_key, vec![0xab; 32]);
+        let key = random_hex(ID_NUMBER_KEY_BYTES);
+        let good = settings(&[("ID_NUMBER_KEY", &key)]).unwrap();
+        assert_eq!(good.id_number_key, hex::decode(key).unwrap());
     }
 
     #[test]
@@ -732,6 +842,133 @@ mod tests {
                 .variable,
             "HSTS_MAX_AGE_SECS"
         );
+    }
+
+    /// `openssl rand -hex <bytes>`, without openssl.
+    fn random_hex(bytes: usize) -> String {
+        let mut raw = vec![0u8; bytes];
+        rand::rng().fill_bytes(&mut raw);
+        hex::encode(raw)
+    }
+
+    #[test]
+    fn published_placeholder_secrets_are_refused_saying_how_to_make_one() {
+        let placeholders = [
+            "change-me-change-me-change-me-change-me-0123456789",
+            "CHANGEME-to-something-random-and-long-0123456789",
+            "replace-me-with-a-random-string-of-32-bytes",
+            "your-secret-goes-here-it-must-be-long-enough",
+        ];
+        for placeholder in placeholders {
+            let err = settings(&[("JWT_SECRET", placeholder)]).unwrap_err();
+            assert_eq!(err.variable, "JWT_SECRET", "{placeholder}");
+            assert!(err.problem.contains("placeholder"), "{}", err.problem);
+            assert!(
+                err.problem.contains("openssl rand -base64 48"),
+                "{}",
+                err.problem
+            );
+        }
+        let compose_key = format!("{}ff", "0".repeat(62));
+        let err = settings(&[("ID_NUMBER_KEY", &compose_key)]).unwrap_err();
+        assert_eq!(err.variable, "ID_NUMBER_KEY");
+        assert!(
+            err.problem.contains("openssl rand -hex 32"),
+            "{}",
+            err.problem
+        );
+    }
+
+    #[test]
+    fn low_entropy_secrets_are_refused() {
+        let weak_secrets = [
+            "a".repeat(48),
+            "ab".repeat(24),
+            "0123456701234567012345670123456701234567".to_owned(),
+            "bench-secret-bench-secret-bench-secret".to_owned(),
+        ];
+        for weak in &weak_secrets {
+            let err = settings(&[("JWT_SECRET", weak)]).unwrap_err();
+            assert_eq!(err.variable, "JWT_SECRET", "{weak}");
+            assert!(
+                err.problem.contains("openssl rand -base64 48"),
+                "{}",
+                err.problem
+            );
+        }
+        let weak_keys = [
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".to_owned(),
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".to_owned(),
+            "ab".repeat(32),
+        ];
+        for weak in &weak_keys {
+            let err = settings(&[("ID_NUMBER_KEY", weak)]).unwrap_err();
+            assert_eq!(err.variable, "ID_NUMBER_KEY", "{weak}");
+        }
+    }
+
+    #[test]
+    fn random_secrets_are_accepted() {
+        for _ in 0..200 {
+            let jwt = random_hex(16);
+            let key = random_hex(ID_NUMBER_KEY_BYTES);
+            let good = settings(&[("JWT_SECRET", &jwt), ("ID_NUMBER_KEY", &key)]).unwrap();
+            assert_eq!(good.jwt_secret, jwt.as_bytes());
+        }
+        let base64 = "q4Z0Yx8mJ2vN7cRkLw5pTgHs1aUe3bFd9iOoXyMzQnV6rWjKtG+/lPhSuCE=";
+        assert!(settings(&[("JWT_SECRET", base64)]).is_ok());
+    }
+
+    #[test]
+    fn the_key_being_replaced_may_be_a_placeholder() {
+        let compose_key = format!("{}ff", "0".repeat(62));
+        let rotating = settings(&[
+            ("ID_NUMBER_KEY", &random_hex(ID_NUMBER_KEY_BYTES)),
+            ("ID_NUMBER_KEY_PREVIOUS", &compose_key),
+        ]);
+        assert!(rotating.is_ok());
+    }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_made_readable_by_their_owner_only() {
+        let dir = std::env::temp_dir().join(format!("xianfeng-mode-{}", uuid::Uuid::now_v7()));
+        let mut made = settings(&[("DATA_DIR", &dir.display().to_string())]).unwrap();
+
+        made.ensure_local_secret().unwrap();
+
+        assert_eq!(mode_of(&dir.join("jwt_secret")), 0o600);
+        assert_eq!(mode_of(&dir.join("id_number_key")), 0o600);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_left_readable_by_others_are_made_private_at_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xianfeng-mode-{}", uuid::Uuid::now_v7()));
+        let data_dir = dir.display().to_string();
+        settings(&[("DATA_DIR", &data_dir)])
+            .unwrap()
+            .ensure_local_secret()
+            .unwrap();
+        for file in ["jwt_secret", "id_number_key"] {
+            std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+
+        let mut again = settings(&[("DATA_DIR", &data_dir)]).unwrap();
+        again.ensure_local_secret().unwrap();
+
+        assert_eq!(mode_of(&dir.join("jwt_secret")), 0o600);
+        assert_eq!(mode_of(&dir.join("id_number_key")), 0o600);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

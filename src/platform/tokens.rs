@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 
-/// Claims of an access token: enough to decide access without a lookup.
+/// Claims of an access token: enough to decide access; whether they still
+/// hold is checked against the user (`core::sessions`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: Uuid,
@@ -21,6 +22,8 @@ pub struct AccessClaims {
     /// Branch id; none for township admins.
     pub br: Option<Uuid>,
     pub role: Role,
+    /// The user's token version when signed; the token ends once it moves.
+    pub ver: i32,
     pub typ: TokenType,
     pub iat: i64,
     pub exp: i64,
@@ -136,6 +139,7 @@ mod tests {
             twp: Uuid::now_v7(),
             br: None,
             role: Role::TownshipAdmin,
+            ver: 0,
             typ: TokenType::Access,
             iat: now_secs(),
             exp,

@@ -20,7 +20,7 @@ use xianfeng::platform::tokens::{AccessClaims, TokenKeys, TokenType, now_secs};
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 /// The key of ID numbers at rest in tests (64 hex digits).
-pub const ID_NUMBER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+pub const ID_NUMBER_KEY: &str = "2c7755d5d5a8f15f3efe6fe5dada58793cbd56547059ffa45fa9791f44468d8a";
 
 pub struct TestApp {
     pub address: String,
@@ -253,6 +253,7 @@ impl TestApp {
             twp: user.township_id,
             br: user.branch_id,
             role: Role::parse(&user.role).expect("role"),
+            ver: user.token_version,
             typ: TokenType::Access,
             iat: now_secs(),
             exp: now_secs() + 900,

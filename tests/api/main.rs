@@ -21,6 +21,7 @@ mod organisation;
 mod personal_data;
 mod pledges;
 mod security;
+mod sessions;
 mod stats;
 mod stats_export;
 mod supervision;

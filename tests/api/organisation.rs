@@ -255,15 +255,15 @@ async fn users_change_their_own_name_and_password_but_not_their_role() {
     let member = &app.world.a.branches[0].members[0];
     let path = format!("/api/v1/users/{}", member.id);
 
+    let promoted = app
+        .patch(&path, member, json!({ "role": "secretary" }))
+        .await;
     let renamed = app
         .patch(
             &path,
             member,
             json!({ "name": "张新名", "password": "my-new-password" }),
         )
-        .await;
-    let promoted = app
-        .patch(&path, member, json!({ "role": "secretary" }))
         .await;
 
     assert_eq!(renamed.status(), StatusCode::OK);
@@ -290,7 +290,13 @@ async fn moving_a_member_to_another_branch_ends_their_assignments() {
         .await;
 
     assert_eq!(response.status(), StatusCode::OK);
-    let mine = json_of(app.get("/api/v1/me/households", member).await).await;
+    // The move ended the member's sessions: they act on a new token.
+    let moved = xianfeng::entities::user::Entity::find_by_id(member.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mine = json_of(app.get("/api/v1/me/households", &moved).await).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 0);
 }
 

@@ -35,7 +35,7 @@ PASSWORD = "xianfeng-demo"
 ADMIN, SECRETARY, MEMBER = "13800000000", "13800000100", "13800000101"
 JWT_SECRET = "fault-tests-signing-key-0123456789abcdef"
 # Required on PostgreSQL: the key ID numbers are sealed with at rest.
-ID_NUMBER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+ID_NUMBER_KEY = "82f94cf26508b2228a746188292e8c8c9e3453f348db633e87dd6e2c5bba40a4"
 
 # A request must be answered within this while a dependency is down: the
 # pool's acquire timeout (5 s) and a margin for a debug build on 2 cores.

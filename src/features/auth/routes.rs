@@ -285,6 +285,9 @@ pub async fn refresh(
 }
 
 /// Sign out: end this session (with `refresh_token`) or every session of the user.
+///
+/// Every access token of the user stops working either way; other sessions
+/// get a new one with their refresh token.
 #[utoipa::path(
     tag = "auth",
     request_body(content = LogoutRequest, description = "optional"),
@@ -298,19 +301,23 @@ pub async fn logout(
     body: Option<Json<LogoutRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.map(Json::into_inner).unwrap_or_default();
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     match request.refresh_token {
         Some(token) => {
             let hash = crate::platform::tokens::secret_hash(&token);
             let row = refresh_token::Entity::find()
                 .filter(refresh_token::Column::TokenHash.eq(hash))
-                .one(&state.db)
+                .one(&txn)
                 .await?;
             if let Some(row) = row.filter(|r| r.user_id == actor.user_id) {
-                repo::revoke_family(&state.db, row.family_id).await?;
+                repo::revoke_family(&txn, row.family_id).await?;
             }
+            repo::end_access_tokens(&txn, actor.user_id).await?;
         }
-        None => repo::revoke_all_of_user(&state.db, actor.user_id).await?,
+        None => repo::end_sessions(&txn, actor.user_id).await?,
     }
+    txn.commit().await?;
+    state.sessions.forget(actor.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -326,6 +333,7 @@ async fn issue_session(
         twp: user.township_id,
         br: user.branch_id,
         role: role_of(user)?,
+        ver: user.token_version,
         typ: TokenType::Access,
         iat: now_secs(),
         exp: now_secs() + ttl as i64,

@@ -39,7 +39,8 @@ pub struct Me {
 #[utoipa::path(tag = "organisation", responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me>, ApiError> {
-    // An access token can outlive its user's deactivation by up to its lifetime.
+    // A deactivation on another replica reaches this one's session check
+    // within seconds (core::sessions); this read sees it at once.
     let found = match actor
         .find_in_reach::<user::Entity>(&state.db, actor.user_id)
         .await

@@ -67,6 +67,7 @@ pub async fn create(
         password_hash: Set(password_hash),
         wechat_openid: Set(None),
         active: Set(true),
+        token_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -203,6 +203,16 @@ pub async fn update_user(
         .is_some_and(|b| Some(b) != current.branch_id)
         || changes.role == Some(Role::TownshipAdmin);
     let deactivated = changes.active == Some(false);
+    // What the user's tokens were signed under, or their password, changes:
+    // every session they have ends.
+    let ends_sessions = deactivated
+        || password_hash.is_some()
+        || changes
+            .branch_id
+            .is_some_and(|b| Some(b) != current.branch_id)
+        || changes
+            .role
+            .is_some_and(|r| Some(r) != Role::parse(&current.role));
     let before = audit::snapshot(&UserView::masked(
         state.id_numbers.open_user(current.clone())?,
     ));
@@ -211,8 +221,8 @@ pub async fn update_user(
     if leaves_branch || deactivated {
         repo::drop_assignments(&txn, updated.id).await?;
     }
-    if deactivated {
-        crate::features::auth::repo::revoke_all_of_user(&txn, updated.id).await?;
+    if ends_sessions {
+        crate::features::auth::repo::end_sessions(&txn, updated.id).await?;
     }
     audit::record(
         &txn,
@@ -225,6 +235,9 @@ pub async fn update_user(
     )
     .await?;
     txn.commit().await?;
+    if ends_sessions {
+        state.sessions.forget(updated.id);
+    }
     let reveal = own || actor.manages(updated.branch_id);
     Ok(web::Json(UserView::new(updated, reveal)))
 }
