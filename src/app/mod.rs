@@ -200,16 +200,27 @@ fn serve_document(
     }
 }
 
-/// No route matched: 405 when the path exists with another method, else 404.
+/// No route matched: 405 with `Allow` when the path exists with other
+/// methods, else 404.
 async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
-    let known = crate::platform::http::openapi::path_exists(path)
-        || crate::features::dashboard::serves(path);
-    Err(if known {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound
-    })
+    let mut allowed = crate::platform::http::openapi::methods_of(path);
+    if crate::features::dashboard::serves(path) {
+        allowed.extend(["GET", "HEAD"]);
+    }
+    if allowed.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    if allowed.contains(&"GET") && !allowed.contains(&"HEAD") {
+        allowed.push("HEAD");
+    }
+    let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_str(&allowed.join(", "))
+            .map_err(anyhow::Error::from)?,
+    );
+    Ok(response)
 }
 
 async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {

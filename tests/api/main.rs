@@ -7,6 +7,7 @@ mod assessments;
 mod audit;
 mod auth;
 mod campaigns;
+mod contract;
 mod conventions;
 mod dashboard;
 mod data_safety;
