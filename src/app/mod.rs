@@ -206,13 +206,10 @@ async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpRespons
     let path = req.path();
     let mut allowed = crate::platform::http::openapi::methods_of(path);
     if crate::features::dashboard::serves(path) {
-        allowed.extend(["GET", "HEAD"]);
+        allowed.push("GET");
     }
     if allowed.is_empty() {
         return Err(ApiError::NotFound);
-    }
-    if allowed.contains(&"GET") && !allowed.contains(&"HEAD") {
-        allowed.push("HEAD");
     }
     let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
     response.headers_mut().insert(
