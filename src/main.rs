@@ -53,8 +53,9 @@ enum Command {
     /// seal every ID number under the old key again under the new one (the
     /// server can run meanwhile; afterwards unset ID_NUMBER_KEY_PREVIOUS).
     ResealIdNumbers,
-    /// Remove deleted rows kept longer than DELETED_RETENTION_DAYS now
-    /// (the server also does it hourly).
+    /// Remove now what is kept past its retention: deleted rows
+    /// (DELETED_RETENTION_DAYS), audit rows (AUDIT_RETENTION_DAYS) and uploads
+    /// attached to nothing (UPLOAD_ORPHAN_HOURS). The server also does it hourly.
     Purge,
     /// Print the OpenAPI document.
     Openapi,
@@ -162,8 +163,13 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Purge => {
             let db = connect_migrated(&settings).await?;
-            let purged = xianfeng::core::retention::purge(&db, settings.deleted_retention).await?;
-            println!("{purged} deleted rows purged");
+            let storage = xianfeng::platform::storage::Storage::of(&settings)?;
+            let retention = xianfeng::core::retention::Retention::of(&settings);
+            let purged = xianfeng::core::retention::purge_all(&db, &storage, retention).await?;
+            println!(
+                "{} deleted rows, {} audit rows and {} orphan uploads purged",
+                purged.deleted_rows, purged.audit_rows, purged.orphan_uploads
+            );
         }
         Command::Openapi => {}
     }

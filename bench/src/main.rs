@@ -670,10 +670,7 @@ async fn checkins(base: &str, concurrency: usize, seconds: u64) -> anyhow::Resul
                 let sent = Instant::now();
                 let response = session
                     .request(Method::POST, "/api/v1/visits")
-                    .header(
-                        "Idempotency-Key",
-                        format!("bench-{worker}-{n}-{}", std::process::id()),
-                    )
+                    .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
                     .json(&body)
                     .send()
                     .await;

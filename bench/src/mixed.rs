@@ -59,7 +59,7 @@ pub async fn mixed(
                     "location": {"lat": 30.2741, "lng": 120.1551, "accuracy_m": 15.0},
                     "summary": "了解近况，宣传医保政策",
                 });
-                let key = format!("mixed-{worker}-{n}-{}", std::process::id());
+                let key = uuid::Uuid::now_v7().to_string();
                 let post = session
                     .request(Method::POST, "/api/v1/visits")
                     .header("Idempotency-Key", key)

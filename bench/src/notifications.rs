@@ -108,10 +108,7 @@ async fn latency(
             });
             let response = session
                 .request(Method::POST, "/api/v1/visits")
-                .header(
-                    "Idempotency-Key",
-                    format!("bench-notify-{n}-{}", std::process::id()),
-                )
+                .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
                 .json(&body)
                 .send()
                 .await?;

@@ -17,6 +17,8 @@ mod m20261128_000012_soft_delete;
 mod m20261128_000013_audit_changes;
 mod m20261128_000014_unsealed_id_numbers;
 mod m20261206_010000_user_token_version;
+mod m20261206_020000_audit_reads_per_day;
+mod m20261206_030000_upload_indexes;
 
 pub use m20261128_000008_stats_rollups::recount as recount_stats;
 
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_audit_changes::Migration),
             Box::new(m20261128_000014_unsealed_id_numbers::Migration),
             Box::new(m20261206_010000_user_token_version::Migration),
+            Box::new(m20261206_020000_audit_reads_per_day::Migration),
+            Box::new(m20261206_030000_upload_indexes::Migration),
         ]
     }
 }

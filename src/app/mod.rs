@@ -110,7 +110,11 @@ impl Application {
         crate::workers::delivery::start(db.clone(), streams, wechat.clone(), pipeline.clone());
         crate::workers::scheduler::start(db.clone(), JOBS, pipeline.clone());
         crate::features::stats::rollup::spawn_folder(db.clone());
-        crate::core::retention::spawn_purger(db.clone(), settings.deleted_retention);
+        crate::core::retention::spawn_purger(
+            db.clone(),
+            uploads.clone(),
+            crate::core::retention::Retention::of(&settings),
+        );
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&settings.jwt_secret),

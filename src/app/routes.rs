@@ -59,17 +59,25 @@ pub fn serve_document(
     }
 }
 
-/// No route matched: 405 when the path exists with another method, else 404.
+/// No route matched: 405 with `Allow` when the path exists with other
+/// methods, else 404.
 pub async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    let path = req.path();
     static KNOWN: OnceLock<KnownPaths> = OnceLock::new();
-    let known = KNOWN
+    let path = req.path();
+    let mut allowed = KNOWN
         .get_or_init(|| KnownPaths::of(&document()))
-        .contains(path)
-        || crate::features::dashboard::serves(path);
-    Err(if known {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound
-    })
+        .methods_of(path);
+    if crate::features::dashboard::serves(path) {
+        allowed.push("GET");
+    }
+    if allowed.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_str(&allowed.join(", "))
+            .map_err(anyhow::Error::from)?,
+    );
+    Ok(response)
 }

@@ -1,10 +1,11 @@
 //! The audit log: who changed what, from what to what, and in which request
 //! (written inside the transaction of the change it records), and who was
-//! shown personal data whole (`*.viewed`). Township admins read it through
-//! `GET /api/v1/audit`.
+//! shown personal data whole (`*.viewed`, once per reader, record and day).
+//! Township admins read it through `GET /api/v1/audit`; rows older than
+//! `AUDIT_RETENTION_DAYS` are purged ([`purge`]).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -73,12 +74,17 @@ pub fn add(
         after: Set(after),
         request_id: Set(actor.request_id.clone()),
         created_at: Set(Utc::now()),
+        read_on: Set(None),
     });
 }
 
 /// Records that `actor` was shown the personal data of subjects whole (a
-/// household's details, a user's ID number), one row each, in one statement.
-/// Nothing before or after: the row says who saw what and when, not the data.
+/// household's details, a user's ID number): one row per reader, subject and
+/// day (UTC), so a list polled all day adds a row per subject a day, not one
+/// per poll. The rows of a page go in one statement; a subject already on
+/// record today is skipped by the unique index `audit_log_read_per_day`.
+/// Nothing before or after: the row says who saw what and when (the first
+/// time that day), not the data.
 pub async fn record_reads(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -87,8 +93,10 @@ pub async fn record_reads(
     subject_ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<(), ApiError> {
     let now = Utc::now();
+    let mut seen = std::collections::HashSet::new();
     let rows: Vec<audit_log::ActiveModel> = subject_ids
         .into_iter()
+        .filter(|subject_id| seen.insert(*subject_id))
         .map(|subject_id| audit_log::ActiveModel {
             id: Set(Uuid::now_v7()),
             township_id: Set(actor.township_id),
@@ -100,14 +108,32 @@ pub async fn record_reads(
             after: Set(None),
             request_id: Set(actor.request_id.clone()),
             created_at: Set(now),
+            read_on: Set(Some(now.date_naive())),
         })
         .collect();
     if !rows.is_empty() {
+        // No conflict target: the partial unique index is the only one a
+        // read can meet (ids are new), and both SQLite and PostgreSQL take
+        // `ON CONFLICT DO NOTHING` without naming it.
         audit_log::Entity::insert_many(rows)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
             .exec_without_returning(db)
             .await?;
     }
     Ok(())
+}
+
+/// Removes audit rows older than `retention`; answers how many.
+pub async fn purge(
+    db: &impl ConnectionTrait,
+    retention: std::time::Duration,
+) -> Result<u64, ApiError> {
+    let retention = chrono::Duration::from_std(retention).map_err(anyhow::Error::from)?;
+    let purged = audit_log::Entity::delete_many()
+        .filter(audit_log::Column::CreatedAt.lt(Utc::now() - retention))
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
 }
 
 /// The filters of `GET /audit`.

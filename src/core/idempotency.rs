@@ -38,22 +38,26 @@ pub const HEADER: &str = "Idempotency-Key";
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    /// Printable ASCII, 1 to 200 characters (the mini-program sends a UUID).
+    /// A UUID (SPEC §4: the mini-program sends one it keeps until it hears an
+    /// answer), kept in its lower-case hyphenated form so that the spellings
+    /// of one UUID are one key; anything else is 422 naming the header.
     pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
         let Some(value) = req.headers().get(HEADER) else {
             return Ok(None);
         };
-        let key = value.to_str().map(str::trim).unwrap_or("");
-        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(FieldErrors::single(
-                HEADER,
-                "invalid",
-                "Idempotency-Key 应为 1 到 200 个可见 ASCII 字符",
-                "Idempotency-Key must be 1 to 200 printable ASCII characters",
-            )
-            .into());
-        }
-        Ok(Some(IdempotencyKey(key.to_owned())))
+        let key = value
+            .to_str()
+            .ok()
+            .and_then(|key| Uuid::try_parse(key.trim()).ok())
+            .ok_or_else(|| {
+                FieldErrors::single(
+                    HEADER,
+                    "invalid_uuid",
+                    "Idempotency-Key 应为 UUID，如 0192f1c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f",
+                    "Idempotency-Key must be a UUID, e.g. 0192f1c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f",
+                )
+            })?;
+        Ok(Some(IdempotencyKey(key.hyphenated().to_string())))
     }
 }
 

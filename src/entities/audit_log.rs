@@ -15,6 +15,9 @@ pub struct Model {
     pub after: Option<Json>,
     pub request_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The day (UTC) of a recorded read; `None` for changes. A reader's reads
+    /// of one record are kept once a day.
+    pub read_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -54,7 +54,35 @@ pub struct Settings {
     /// How long deleted rows are kept before they are purged
     /// (`DELETED_RETENTION_DAYS`).
     pub deleted_retention: Duration,
+    /// How long audit rows are kept before they are purged
+    /// (`AUDIT_RETENTION_DAYS`, at least [`MIN_AUDIT_RETENTION_DAYS`]).
+    pub audit_retention: Duration,
+    /// What one member may upload in a day (`UPLOAD_DAILY_MAX_*`).
+    pub upload_quota: UploadQuota,
+    /// How long an upload attached to nothing is kept (`UPLOAD_ORPHAN_HOURS`).
+    pub upload_orphan_after: Duration,
 }
+
+/// What one member may upload within 24 hours; past it, 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    /// Files (`UPLOAD_DAILY_MAX_FILES`).
+    pub files: u64,
+    /// Bytes (`UPLOAD_DAILY_MAX_MIB`, in MiB).
+    pub bytes: u64,
+}
+
+impl Default for UploadQuota {
+    fn default() -> Self {
+        UploadQuota {
+            files: 200,
+            bytes: 500 * 1024 * 1024,
+        }
+    }
+}
+
+/// Shortest accepted `AUDIT_RETENTION_DAYS`: half a year of who saw what.
+pub const MIN_AUDIT_RETENTION_DAYS: u64 = 180;
 
 /// Everything but the signing key, which must never reach a log.
 impl std::fmt::Debug for Settings {
@@ -334,6 +362,25 @@ impl Settings {
         };
         let deleted_retention =
             Duration::from_secs(number(&lookup, "DELETED_RETENTION_DAYS", 90u64)? * 24 * 3600);
+        let audit_retention = match number(&lookup, "AUDIT_RETENTION_DAYS", 1095u64)? {
+            days if days < MIN_AUDIT_RETENTION_DAYS => {
+                return Err(bad(
+                    "AUDIT_RETENTION_DAYS",
+                    format!("must be at least {MIN_AUDIT_RETENTION_DAYS} days"),
+                ));
+            }
+            days => Duration::from_secs(days * 24 * 3600),
+        };
+        let upload_quota = UploadQuota {
+            files: number(
+                &lookup,
+                "UPLOAD_DAILY_MAX_FILES",
+                UploadQuota::default().files,
+            )?,
+            bytes: number(&lookup, "UPLOAD_DAILY_MAX_MIB", 500u64)?.saturating_mul(1024 * 1024),
+        };
+        let upload_orphan_after =
+            Duration::from_secs(number(&lookup, "UPLOAD_ORPHAN_HOURS", 48u64)? * 3600);
         let wechat = match (lookup("WECHAT_APPID"), lookup("WECHAT_SECRET")) {
             (Some(appid), Some(secret)) => Some(WechatSettings {
                 appid,
@@ -420,6 +467,9 @@ impl Settings {
             cors_allowed_origins,
             hsts_max_age,
             deleted_retention,
+            audit_retention,
+            upload_quota,
+            upload_orphan_after,
             database_max_connections,
             upload_store,
             trusted_proxy_hops,
@@ -969,6 +1019,45 @@ mod tests {
         assert_eq!(mode_of(&dir.join("jwt_secret")), 0o600);
         assert_eq!(mode_of(&dir.join("id_number_key")), 0o600);
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn audit_retention_defaults_to_three_years_and_refuses_less_than_half_a_year() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(settings(&[]).unwrap().audit_retention, day * 1095);
+        let kept = settings(&[("AUDIT_RETENTION_DAYS", "180")]).unwrap();
+        assert_eq!(kept.audit_retention, day * 180);
+        for short in ["179", "0", "forever"] {
+            let err = settings(&[("AUDIT_RETENTION_DAYS", short)]).unwrap_err();
+            assert_eq!(err.variable, "AUDIT_RETENTION_DAYS", "{short}");
+        }
+    }
+
+    #[test]
+    fn upload_quota_and_orphan_age_have_defaults_and_name_bad_values() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.upload_quota.files, 200);
+        assert_eq!(s.upload_quota.bytes, 500 * 1024 * 1024);
+        assert_eq!(s.upload_orphan_after, Duration::from_secs(48 * 3600));
+        let s = settings(&[
+            ("UPLOAD_DAILY_MAX_FILES", "3"),
+            ("UPLOAD_DAILY_MAX_MIB", "1"),
+            ("UPLOAD_ORPHAN_HOURS", "1"),
+        ])
+        .unwrap();
+        assert_eq!(s.upload_quota.files, 3);
+        assert_eq!(s.upload_quota.bytes, 1024 * 1024);
+        assert_eq!(s.upload_orphan_after, Duration::from_secs(3600));
+        for variable in [
+            "UPLOAD_DAILY_MAX_FILES",
+            "UPLOAD_DAILY_MAX_MIB",
+            "UPLOAD_ORPHAN_HOURS",
+        ] {
+            assert_eq!(
+                settings(&[(variable, "many")]).unwrap_err().variable,
+                variable
+            );
+        }
     }
 
     #[test]

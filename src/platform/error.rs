@@ -66,6 +66,15 @@ pub enum ApiError {
     /// 429 `rate_limited`, with `Retry-After`.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// 429 `upload_quota_exceeded`, with `Retry-After`: the caller has
+    /// uploaded as many files (`details`: `file` / `daily_files`) or bytes
+    /// (`daily_mib`) as a member may in 24 hours.
+    #[error("upload quota exceeded: {quota}")]
+    UploadQuotaExceeded {
+        quota: &'static str,
+        limit: u64,
+        retry_after_secs: u64,
+    },
     /// 503 `unavailable`: a dependency (database, WeChat) is not there.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
@@ -104,6 +113,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::UploadQuotaExceeded { .. } => "upload_quota_exceeded",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -161,6 +171,16 @@ impl ApiError {
                 format!("尝试过于频繁，请 {retry_after_secs} 秒后再试"),
                 format!("too many attempts, retry in {retry_after_secs} s"),
             ),
+            ApiError::UploadQuotaExceeded { quota, limit, .. } => match *quota {
+                "daily_files" => (
+                    format!("24 小时内最多上传 {limit} 个文件"),
+                    format!("at most {limit} files may be uploaded in 24 hours"),
+                ),
+                _ => (
+                    format!("24 小时内最多上传 {limit} MiB"),
+                    format!("at most {limit} MiB may be uploaded in 24 hours"),
+                ),
+            },
             ApiError::Unavailable(what) => (
                 format!("服务暂不可用：{what}"),
                 format!("service unavailable: {what}"),
@@ -193,6 +213,11 @@ impl ApiError {
                     Refusal::DeadlinePassed(_) => "deadline_passed",
                 }
                 .to_owned(),
+                message: self.message(en),
+            }],
+            ApiError::UploadQuotaExceeded { quota, .. } => vec![ErrorDetail {
+                field: "file".to_owned(),
+                code: (*quota).to_owned(),
                 message: self.message(en),
             }],
             _ => Vec::new(),
@@ -299,7 +324,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::UploadQuotaExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -311,7 +338,10 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::UploadQuotaExceeded {
+                retry_after_secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unauthenticated => {

@@ -47,6 +47,17 @@ impl Storage {
     /// # Errors
     /// When a directory cannot be created or the S3 settings are unusable.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let storage = Self::of(settings)?;
+        remove_stale_scratch_files(&storage.scratch_dir);
+        Ok(storage)
+    }
+
+    /// The store `settings` name, leaving the scratch directory as it is (a
+    /// server may be receiving uploads into it).
+    ///
+    /// # Errors
+    /// When a directory cannot be created or the S3 settings are unusable.
+    pub fn of(settings: &Settings) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = match &settings.upload_store {
             UploadStore::Local => {
                 let root = settings.data_dir.join("uploads");
@@ -59,7 +70,6 @@ impl Storage {
         let scratch_dir = settings.data_dir.join("tmp");
         std::fs::create_dir_all(&scratch_dir)
             .with_context(|| format!("DATA_DIR: creating {}", scratch_dir.display()))?;
-        remove_stale_scratch_files(&scratch_dir);
         Ok(Self::new(store, scratch_dir))
     }
 
@@ -138,6 +148,17 @@ impl Storage {
                 }
                 Err(err)
             }
+        }
+    }
+
+    /// Removes the object under `key`; one already gone is not an error.
+    ///
+    /// # Errors
+    /// When the store refuses.
+    pub async fn delete(&self, key: &str) -> Result<(), object_store::Error> {
+        match self.store.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err),
         }
     }
 

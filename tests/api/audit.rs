@@ -3,7 +3,10 @@
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use xianfeng::entities::audit_log;
 
 use crate::helpers::*;
 
@@ -242,4 +245,107 @@ async fn id_numbers_of_others_shown_whole_are_on_record() {
         .collect();
     assert_eq!(viewers, [branch.secretary.id.to_string()]);
     assert_eq!(views[0]["subject_id"], subject.id.to_string());
+}
+
+async fn reads_by(app: &TestApp, reader: uuid::Uuid) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq(xianfeng::core::audit::HOUSEHOLD_VIEWED))
+        .filter(audit_log::Column::ActorId.eq(reader))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_list_polled_all_day_records_each_household_once_a_day() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let member = &branch.members[0];
+    let household = &branch.households[0];
+
+    for _ in 0..5 {
+        let polled = app.get("/api/v1/me/households", member).await;
+        assert_eq!(polled.status(), StatusCode::OK);
+    }
+    let opened = app
+        .get(&format!("/api/v1/households/{}", household.id), member)
+        .await;
+
+    assert_eq!(opened.status(), StatusCode::OK);
+    let reads = reads_by(&app, member.id).await;
+    assert_eq!(reads.len(), 1, "one row per reader, record and day");
+    assert_eq!(reads[0].subject_id, household.id);
+    assert_eq!(reads[0].read_on, Some(reads[0].created_at.date_naive()));
+}
+
+#[tokio::test]
+async fn a_read_on_another_day_is_recorded_again() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    let member = &branch.members[0];
+    app.get("/api/v1/me/households", member).await;
+    // Yesterday's read, as the table would hold it.
+    let yesterday = Utc::now() - Duration::days(1);
+    audit_log::Entity::update_many()
+        .col_expr(audit_log::Column::CreatedAt, Expr::value(yesterday))
+        .col_expr(
+            audit_log::Column::ReadOn,
+            Expr::value(yesterday.date_naive()),
+        )
+        .filter(audit_log::Column::ActorId.eq(member.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    app.get("/api/v1/me/households", member).await;
+    app.get("/api/v1/me/households", member).await;
+
+    let days: Vec<_> = reads_by(&app, member.id)
+        .await
+        .into_iter()
+        .map(|r| r.read_on)
+        .collect();
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert!(days.contains(&Some(yesterday.date_naive())));
+    assert!(days.contains(&Some(Utc::now().date_naive())));
+}
+
+#[tokio::test]
+async fn audit_rows_past_their_retention_are_purged_and_later_ones_kept() {
+    let app = spawn_app().await;
+    let branch = &app.world.a.branches[0];
+    app.get("/api/v1/me/households", &branch.members[0]).await;
+    let changed = app
+        .patch(
+            &format!("/api/v1/households/{}", branch.households[0].id),
+            &branch.secretary,
+            json!({ "group": "第二村民小组" }),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    // The member's read is four years old; the change is today's.
+    audit_log::Entity::update_many()
+        .col_expr(
+            audit_log::Column::CreatedAt,
+            Expr::value(Utc::now() - Duration::days(4 * 365)),
+        )
+        .filter(audit_log::Column::ActorId.eq(branch.members[0].id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let settings = xianfeng::platform::config::Settings::from_lookup(|_| None).unwrap();
+    let retention = xianfeng::core::retention::Retention::of(&settings);
+    let storage = xianfeng::platform::storage::Storage::new(
+        std::sync::Arc::new(object_store::memory::InMemory::new()),
+        std::env::temp_dir(),
+    );
+
+    let purged = xianfeng::core::retention::purge_all(&app.db, &storage, retention)
+        .await
+        .unwrap();
+
+    assert_eq!(purged.audit_rows, 1);
+    assert!(reads_by(&app, branch.members[0].id).await.is_empty());
+    let updates = entries(&app, "action=household.updated").await;
+    assert_eq!(updates.len(), 1, "the change within retention stays");
 }

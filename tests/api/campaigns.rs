@@ -621,22 +621,34 @@ async fn creating_a_campaign_or_a_phase_twice_with_one_key_creates_one() {
             .json(&body)
             .send()
     };
-    let first = send("campaign-1", body.clone(), "/api/v1/campaigns".into())
-        .await
-        .unwrap();
+    let first = send(
+        "0193a000-0000-7000-8000-00000000ca01",
+        body.clone(),
+        "/api/v1/campaigns".into(),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
     let first = json_of(first).await;
-    let again = send("campaign-1", body.clone(), "/api/v1/campaigns".into())
-        .await
-        .unwrap();
+    let again = send(
+        "0193a000-0000-7000-8000-00000000ca01",
+        body.clone(),
+        "/api/v1/campaigns".into(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["Idempotent-Replayed"], "true");
     assert_eq!(json_of(again).await, first);
     let mut other = body.clone();
     other["name"] = json!("另一个活动");
-    let reused = send("campaign-1", other, "/api/v1/campaigns".into())
-        .await
-        .unwrap();
+    let reused = send(
+        "0193a000-0000-7000-8000-00000000ca01",
+        other,
+        "/api/v1/campaigns".into(),
+    )
+    .await
+    .unwrap();
     assert_eq!(reused.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(reused).await, "idempotency_key_reused");
     let stored = campaign::Entity::find()
@@ -649,12 +661,25 @@ async fn creating_a_campaign_or_a_phase_twice_with_one_key_creates_one() {
     let phases = format!("/api/v1/campaigns/{}/phases", first["id"].as_str().unwrap());
     let added = phase("组织实施", 11, 30, ALL);
     let one = json_of(
-        send("phase-1", added.clone(), phases.clone())
-            .await
-            .unwrap(),
+        send(
+            "0193a000-0000-7000-8000-00000000ca02",
+            added.clone(),
+            phases.clone(),
+        )
+        .await
+        .unwrap(),
     )
     .await;
-    let two = json_of(send("phase-1", added, phases.clone()).await.unwrap()).await;
+    let two = json_of(
+        send(
+            "0193a000-0000-7000-8000-00000000ca02",
+            added,
+            phases.clone(),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(one["id"], two["id"]);
     let campaign = json_of(
         app.get(

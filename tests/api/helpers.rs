@@ -28,6 +28,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub keys: TokenKeys,
     pub world: World,
+    /// The server's `DATA_DIR` (its uploads, when stored locally).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Two townships. In `a`: two branches, each with a secretary, two members and
@@ -96,6 +98,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db,
         keys: TokenKeys::new(JWT_SECRET.as_bytes()),
         world,
+        data_dir,
     }
 }
 

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod campaigns;
 mod configuration_docs;
+mod contract;
 mod conventions;
 mod dashboard;
 mod data_safety;

@@ -523,6 +523,7 @@ async fn a_change_committed_by_another_replica_moves_the_tag_within_the_version_
         after: Set(None),
         request_id: Set(None),
         created_at: Set(Utc::now()),
+        read_on: Set(None),
     }
     .insert(&app.db)
     .await

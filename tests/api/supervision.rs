@@ -379,7 +379,7 @@ async fn a_retried_draw_with_the_same_key_draws_once() {
             "/api/v1/spot-checks",
             Some(&app.world.a.admin),
         )
-        .header("Idempotency-Key", "draw-1")
+        .header("Idempotency-Key", "0193a000-0000-7000-8000-00000000ca04")
         .json(&json!({ "percent": 40 }))
         .send()
     };
@@ -986,9 +986,15 @@ async fn a_report_is_idempotent_and_its_photos_are_evidence_for_the_township() {
         .send()
     };
 
-    let first = report("report-1", "已整改").await.unwrap();
-    let retry = report("report-1", "已整改").await.unwrap();
-    let reused = report("report-1", "另一份报告").await.unwrap();
+    let first = report("0193a000-0000-7000-8000-00000000ca03", "已整改")
+        .await
+        .unwrap();
+    let retry = report("0193a000-0000-7000-8000-00000000ca03", "已整改")
+        .await
+        .unwrap();
+    let reused = report("0193a000-0000-7000-8000-00000000ca03", "另一份报告")
+        .await
+        .unwrap();
     let after_report = step(
         &app,
         secretary,

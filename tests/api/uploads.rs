@@ -4,7 +4,8 @@
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use reqwest::multipart::{Form, Part};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,9 +57,19 @@ fn jpeg_with_gps(salt: u8) -> Vec<u8> {
     tiff.extend(latitude());
     let mut jpeg = vec![0xFF, 0xD8];
     jpeg.extend(segment(0xE1, &[b"Exif\0\0".as_slice(), &tiff].concat()));
+    jpeg.extend(frame(1, 1));
     jpeg.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
     jpeg.extend([0x12, 0x34, salt, 0x56, 0xFF, 0xD9]);
     jpeg
+}
+
+/// A JPEG frame header (SOF0) for `width` × `height`, one component.
+fn frame(width: u16, height: u16) -> Vec<u8> {
+    let mut sof = vec![8];
+    sof.extend(height.to_be_bytes());
+    sof.extend(width.to_be_bytes());
+    sof.extend([1, 1, 0x11, 0]);
+    segment(0xC0, &sof)
 }
 
 fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -402,7 +413,7 @@ async fn a_stored_jpeg_carries_no_location() {
     );
     assert_eq!(&stored[..2], [0xFF, 0xD8]);
     assert_eq!(&stored[stored.len() - 2..], [0xFF, 0xD9]);
-    assert_eq!(stored.len(), original.len());
+    assert!(stored.len() < original.len());
     assert_eq!(body["size"], stored.len());
     assert_eq!(
         body["sha256"],
@@ -502,4 +513,241 @@ async fn a_photo_of_a_pending_visit_is_for_its_reviewers_not_colleagues() {
     assert_eq!(colleague.status(), StatusCode::NOT_FOUND);
     assert_eq!(secretary.status(), StatusCode::OK);
     assert_eq!(admin.status(), StatusCode::OK);
+}
+
+/// A JPEG as a camera writes it: Exif naming the camera and the time, an
+/// XMP packet, a comment, and bytes after its end.
+fn jpeg_from_a_camera() -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    // IFD0 at 8: three entries → ends at 50; the strings follow.
+    tiff.extend(3u16.to_le_bytes());
+    tiff.extend(ifd_entry(0x010F, 2, 6, 50u32.to_le_bytes()));
+    tiff.extend(ifd_entry(0x0110, 2, 10, 56u32.to_le_bytes()));
+    tiff.extend(ifd_entry(0x0132, 2, 20, 66u32.to_le_bytes()));
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(b"Canon\0");
+    tiff.extend(b"EOS R6 II\0");
+    tiff.extend(b"2026:12:05 09:41:07\0");
+    let mut jpeg = vec![0xFF, 0xD8];
+    jpeg.extend(segment(0xE1, &[b"Exif\0\0".as_slice(), &tiff].concat()));
+    jpeg.extend(segment(
+        0xE1,
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>Wang household</x:xmpmeta>",
+    ));
+    jpeg.extend(segment(0xFE, b"group 3, house 12"));
+    jpeg.extend(frame(4, 3));
+    jpeg.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    jpeg.extend([0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]);
+    jpeg.extend(b"appended after the end of the image");
+    jpeg
+}
+
+/// What `GET /uploads/{id}` serves for an upload of `bytes` by `who`.
+async fn stored(app: &TestApp, who: &user::Model, bytes: Vec<u8>) -> Vec<u8> {
+    let body = uploaded(app, who, bytes).await;
+    let response = app
+        .get(
+            &format!("/api/v1/uploads/{}", body["id"].as_str().unwrap()),
+            who,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let stored = response.bytes().await.unwrap().to_vec();
+    assert_eq!(body["sha256"], sha256_hex(&stored));
+    stored
+}
+
+#[tokio::test]
+async fn a_stored_jpeg_keeps_no_camera_time_text_or_trailing_bytes() {
+    let app = spawn_app().await;
+    let member = &app.world.a.branches[0].members[0];
+
+    let kept = stored(&app, member, jpeg_from_a_camera()).await;
+
+    for gone in [
+        &b"Canon"[..],
+        b"EOS R6",
+        b"2026:12:05",
+        b"Wang household",
+        b"group 3",
+        b"appended",
+    ] {
+        assert!(!contains(&kept, gone), "{}", String::from_utf8_lossy(gone));
+    }
+    assert!(kept.ends_with(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]));
+}
+
+#[tokio::test]
+async fn a_stored_png_keeps_no_text_chunks_or_trailing_bytes() {
+    let app = spawn_app().await;
+    let member = &app.world.a.branches[0].members[0];
+    let mut original = b"\x89PNG\r\n\x1a\n".to_vec();
+    original.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]));
+    original.extend(png_chunk(b"tEXt", b"Author\0Wang household"));
+    original.extend(png_chunk(b"zTXt", b"Comment\0\0x"));
+    let image = png_chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00]);
+    original.extend(&image);
+    original.extend(png_chunk(b"IEND", &[]));
+    original.extend(b"appended after IEND");
+
+    let kept = stored(&app, member, original).await;
+
+    assert!(!contains(&kept, b"Wang household"));
+    assert!(!contains(&kept, b"Comment"));
+    assert!(!contains(&kept, b"appended"));
+    assert!(contains(&kept, &image));
+    assert!(kept.ends_with(&png_chunk(b"IEND", &[])));
+}
+
+#[tokio::test]
+async fn an_image_of_30000_by_30000_pixels_is_refused_naming_file() {
+    let app = spawn_app().await;
+    let member = &app.world.a.branches[0].members[0];
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = 30_000u32.to_be_bytes().to_vec();
+    header.extend(30_000u32.to_be_bytes());
+    header.extend([8, 6, 0, 0, 0]);
+    bomb.extend(png_chunk(b"IHDR", &header));
+    bomb.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00]));
+    bomb.extend(png_chunk(b"IEND", &[]));
+    let mut jpeg_bomb = vec![0xFF, 0xD8];
+    jpeg_bomb.extend(frame(30_000, 30_000));
+    jpeg_bomb.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    jpeg_bomb.extend([0x12, 0xFF, 0xD9]);
+
+    for (bytes, name) in [(bomb, "bomb.png"), (jpeg_bomb, "bomb.jpg")] {
+        let response = upload_as(&app, member, form(bytes, name, "image/png")).await;
+
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}"
+        );
+        let body = json_of(response).await;
+        assert_eq!(body["error"]["details"][0]["field"], "file", "{name}");
+        assert_eq!(body["error"]["details"][0]["code"], "too_many_pixels");
+    }
+    assert_eq!(upload::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+async fn spawn_with(env: &[(&'static str, &str)]) -> TestApp {
+    spawn_app_with(Options {
+        env: env.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_member_past_the_daily_file_quota_is_told_when_to_retry() {
+    let app = spawn_with(&[("UPLOAD_DAILY_MAX_FILES", "3")]).await;
+    let branch = &app.world.a.branches[0];
+    for salt in 0..3 {
+        uploaded(&app, &branch.members[0], png(salt)).await;
+    }
+
+    let fourth = upload_as(&app, &branch.members[0], form(png(3), "p.png", "image/png")).await;
+    let colleague = upload_as(&app, &branch.members[1], form(png(3), "p.png", "image/png")).await;
+
+    assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = fourth.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 23 * 3600 && wait <= 24 * 3600, "{wait}");
+    let body = json_of(fourth).await;
+    assert_eq!(body["error"]["code"], "upload_quota_exceeded");
+    assert_eq!(body["error"]["details"][0]["field"], "file");
+    assert_eq!(body["error"]["details"][0]["code"], "daily_files");
+    assert_eq!(
+        colleague.status(),
+        StatusCode::CREATED,
+        "the quota is per member"
+    );
+}
+
+#[tokio::test]
+async fn a_member_past_the_daily_mib_quota_is_refused() {
+    let app = spawn_with(&[("UPLOAD_DAILY_MAX_MIB", "1")]).await;
+    let member = &app.world.a.branches[0].members[0];
+    uploaded(&app, member, png_of_size(600 * 1024, 1)).await;
+
+    let second = upload_as(
+        &app,
+        member,
+        form(png_of_size(600 * 1024, 2), "p.png", "image/png"),
+    )
+    .await;
+
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = json_of(second).await;
+    assert_eq!(body["error"]["code"], "upload_quota_exceeded");
+    assert_eq!(body["error"]["details"][0]["code"], "daily_mib");
+    assert_eq!(upload::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn uploads_attached_to_nothing_are_removed_with_their_files_after_the_orphan_age() {
+    let app = spawn_app().await;
+    let data_dir = app.data_dir.clone();
+    let data = data_dir.display().to_string();
+    let branch = &app.world.a.branches[0];
+    let orphan = uploaded(&app, &branch.members[0], png(1)).await;
+    let attached = uploaded(&app, &branch.members[0], png(2)).await;
+    let shared = uploaded(&app, &branch.members[0], png(3)).await;
+    // The same bytes from a colleague, recent: that file must stay.
+    uploaded(&app, &branch.members[1], png(3)).await;
+    attach_to_visit(&app, attached["id"].as_str().unwrap(), "approved").await;
+    upload::Entity::update_many()
+        .col_expr(
+            upload::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(49)),
+        )
+        .filter(upload::Column::UploaderId.eq(branch.members[0].id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let file_of = |body: &Value| {
+        let sha = body["sha256"].as_str().unwrap();
+        data_dir.join("uploads").join(&sha[..2]).join(sha)
+    };
+    assert!(file_of(&orphan).exists());
+    let settings = xianfeng::platform::config::Settings::from_lookup(|name| {
+        (name == "DATA_DIR").then(|| data.clone())
+    })
+    .unwrap();
+    let storage = xianfeng::platform::storage::Storage::of(&settings).unwrap();
+
+    let purged = xianfeng::core::retention::purge_all(
+        &app.db,
+        &storage,
+        xianfeng::core::retention::Retention::of(&settings),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(purged.orphan_uploads, 2);
+    let left: Vec<Uuid> = upload::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&attached["id"].as_str().unwrap().parse().unwrap()));
+    assert!(!file_of(&orphan).exists(), "the orphan's file is gone");
+    assert!(file_of(&attached).exists());
+    assert!(
+        file_of(&shared).exists(),
+        "a file another upload names stays"
+    );
+    let gone = app
+        .get(
+            &format!("/api/v1/uploads/{}", orphan["id"].as_str().unwrap()),
+            &branch.members[0],
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }

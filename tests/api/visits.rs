@@ -355,7 +355,7 @@ async fn an_expired_key_takes_a_new_check_in_and_then_replays_that_one() {
     let first = check_in_body(branch.households[0].id);
     let second = check_in_body(branch.households[1].id);
     assert_eq!(
-        check_in_with_key(&app, member, "same-key", &first)
+        check_in_with_key(&app, member, "0193a000-0000-7000-8000-00000000ca07", &first)
             .await
             .status(),
         StatusCode::CREATED
@@ -370,10 +370,22 @@ async fn an_expired_key_takes_a_new_check_in_and_then_replays_that_one() {
         .await
         .unwrap();
 
-    let taken_again = check_in_with_key(&app, member, "same-key", &second).await;
+    let taken_again = check_in_with_key(
+        &app,
+        member,
+        "0193a000-0000-7000-8000-00000000ca07",
+        &second,
+    )
+    .await;
     assert_eq!(taken_again.status(), StatusCode::CREATED);
     let taken_again = json_of(taken_again).await;
-    let replayed = check_in_with_key(&app, member, "same-key", &second).await;
+    let replayed = check_in_with_key(
+        &app,
+        member,
+        "0193a000-0000-7000-8000-00000000ca07",
+        &second,
+    )
+    .await;
 
     assert_eq!(replayed.headers()["idempotent-replayed"], "true");
     assert_eq!(json_of(replayed).await["id"], taken_again["id"]);
@@ -1103,15 +1115,30 @@ async fn expired_idempotency_keys_are_swept_and_live_ones_kept() {
     let app = spawn_app().await;
     let branch = &app.world.a.branches[0];
     let body = check_in_body(branch.households[0].id);
-    check_in_with_key(&app, &branch.members[0], "old-key", &body).await;
-    check_in_with_key(&app, &branch.members[0], "new-key", &body).await;
+    check_in_with_key(
+        &app,
+        &branch.members[0],
+        "0193a000-0000-7000-8000-00000000ca05",
+        &body,
+    )
+    .await;
+    check_in_with_key(
+        &app,
+        &branch.members[0],
+        "0193a000-0000-7000-8000-00000000ca06",
+        &body,
+    )
+    .await;
     use sea_orm::sea_query::Expr;
     xianfeng::entities::idempotency_key::Entity::update_many()
         .col_expr(
             xianfeng::entities::idempotency_key::Column::ExpiresAt,
             Expr::value(Utc::now() - Duration::hours(1)),
         )
-        .filter(xianfeng::entities::idempotency_key::Column::Key.eq("old-key"))
+        .filter(
+            xianfeng::entities::idempotency_key::Column::Key
+                .eq("0193a000-0000-7000-8000-00000000ca05"),
+        )
         .exec(&app.db)
         .await
         .unwrap();
@@ -1128,5 +1155,5 @@ async fn expired_idempotency_keys_are_swept_and_live_ones_kept() {
         .into_iter()
         .map(|k| k.key)
         .collect();
-    assert_eq!(left, ["new-key"]);
+    assert_eq!(left, ["0193a000-0000-7000-8000-00000000ca06"]);
 }

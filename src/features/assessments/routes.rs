@@ -118,6 +118,7 @@ pub async fn list_assessments(
     }))
 }
 
+/// One assessment scheme.
 #[utoipa::path(
     tag = "assessments",
     params(("id" = Uuid, Path)),
@@ -605,6 +606,7 @@ pub async fn list_snapshots(
     }))
 }
 
+/// One snapshot of an assessment's results.
 #[utoipa::path(
     tag = "assessments",
     params(("id" = Uuid, Path)),

@@ -16,7 +16,7 @@ pub struct UploadView {
     /// Bytes, as stored.
     #[schema(example = 482_113)]
     pub size: i64,
-    /// SHA-256 of the stored bytes (after location data is removed), hex.
+    /// SHA-256 of the stored bytes (after metadata is removed), hex.
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub sha256: String,
 }
@@ -36,8 +36,9 @@ impl From<upload::Model> for UploadView {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the form; the handler streams it
 pub struct UploadForm {
-    /// A JPEG, PNG or WebP image of at most 10 MiB. Its type is read from its
-    /// bytes; location data (Exif GPS, XMP) is removed before it is stored.
+    /// A JPEG, PNG or WebP image of at most 10 MiB and 40 megapixels. Its type
+    /// is read from its bytes; metadata (Exif but the orientation, XMP, text)
+    /// and bytes after the image's end are removed before it is stored.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
 }

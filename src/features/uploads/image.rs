@@ -1,7 +1,10 @@
-//! What an uploaded file is, decided from its bytes, and the location data a
-//! photo must not carry: a photo of a poor household must not say where it is.
+//! What an uploaded file is, decided from its bytes, how large it would be
+//! decoded, and what of it is kept: the image and what shows it right, and
+//! nothing else. A photo of a poor household must not say where it is (Exif
+//! GPS, XMP), which phone took it and when (Exif make, model, time), nor carry
+//! text or bytes after the image's end.
 
-use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
 
 /// The image types accepted for upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,41 +43,78 @@ impl ImageType {
     }
 }
 
-/// Why location data could not be removed.
+/// Largest accepted image, decoded: 40 megapixels (a phone's camera takes at
+/// most about 50 MP; the mini-program sends its photos compressed, far below).
+/// A few kilobytes can declare an image of billions of pixels.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// An image's size in pixels, as its header declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Dimensions {
+    pub fn pixels(self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// Why an image was not kept.
 #[derive(Debug, thiserror::Error)]
-pub enum StripError {
+pub enum CleanError {
     /// The file's segments or chunks cannot be walked: not an image we can vouch for.
     #[error("not a well-formed image")]
     Malformed,
+    /// The header declares more than [`MAX_PIXELS`].
+    #[error("{} × {} pixels is over the limit", .0.width, .0.height)]
+    TooManyPixels(Dimensions),
     #[error(transparent)]
     Io(std::io::Error),
 }
 
-impl From<std::io::Error> for StripError {
+impl From<std::io::Error> for CleanError {
     fn from(err: std::io::Error) -> Self {
         if err.kind() == ErrorKind::UnexpectedEof {
-            StripError::Malformed
+            CleanError::Malformed
         } else {
-            StripError::Io(err)
+            CleanError::Io(err)
         }
     }
 }
 
-/// Removes location data from an image of type `image` in place, keeping its
-/// length; whether anything changed. See [`strip_jpeg_location`],
-/// [`strip_png_location`] and [`strip_webp_location`].
+/// Copies the image in `src` to `dst` keeping only what showing it needs, and
+/// answers its dimensions, read from its header and checked against
+/// [`MAX_PIXELS`] before anything of its pixel data is copied. Nothing is
+/// decoded: the compressed image data is copied as it is, so quality is not
+/// lost. See [`clean_jpeg`], [`clean_png`] and [`clean_webp`] for what each
+/// type keeps.
 ///
 /// # Errors
-/// [`StripError::Malformed`] when the file's structure cannot be walked.
-pub fn strip_location<F: Read + Write + Seek>(
+/// [`CleanError::Malformed`] when the structure cannot be walked,
+/// [`CleanError::TooManyPixels`] past the limit.
+pub fn clean<R: Read + Seek, W: Write>(
     image: ImageType,
-    file: &mut F,
-) -> Result<bool, StripError> {
+    src: &mut R,
+    dst: &mut W,
+) -> Result<Dimensions, CleanError> {
+    src.seek(SeekFrom::Start(0))?;
     match image {
-        ImageType::Jpeg => strip_jpeg_location(file),
-        ImageType::Png => strip_png_location(file),
-        ImageType::Webp => strip_webp_location(file),
+        ImageType::Jpeg => clean_jpeg(&mut BufReader::with_capacity(64 * 1024, src), dst),
+        ImageType::Png => clean_png(src, dst),
+        ImageType::Webp => clean_webp(src, dst),
     }
+}
+
+fn checked(dimensions: Dimensions) -> Result<Dimensions, CleanError> {
+    if dimensions.width == 0 || dimensions.height == 0 {
+        return Err(CleanError::Malformed);
+    }
+    if dimensions.pixels() > MAX_PIXELS {
+        return Err(CleanError::TooManyPixels(dimensions));
+    }
+    Ok(dimensions)
 }
 
 /// Most segments or chunks walked in one file. Real images have a few dozen
@@ -85,227 +125,194 @@ const MAX_PARTS: usize = 100_000;
 const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
 const SOS: u8 = 0xDA;
+const APP0: u8 = 0xE0;
 const APP1: u8 = 0xE1;
+const APP2: u8 = 0xE2;
+const APP14: u8 = 0xEE;
+const COM: u8 = 0xFE;
 const EXIF_HEADER: &[u8] = b"Exif\0\0";
-const XMP_HEADERS: [&[u8]; 2] = [
-    b"http://ns.adobe.com/xap/1.0/\0",
-    b"http://ns.adobe.com/xmp/extension/\0",
-];
+const JFIF_HEADER: &[u8] = b"JFIF\0";
+const ICC_HEADER: &[u8] = b"ICC_PROFILE\0";
+const ADOBE_HEADER: &[u8] = b"Adobe";
 
-/// Removes location data from a JPEG in place, keeping its length and every
-/// other byte: in each Exif segment the GPS directory and the values it points
-/// to are zeroed and its pointer (tag 0x8825) is taken out of IFD0, so the
-/// orientation and the rest of Exif survive; an Exif block that cannot be
-/// parsed is blanked whole, and so are XMP packets (they may repeat the
-/// location). Returns whether anything changed.
-///
-/// Only the segments before the first scan are read, where Exif and XMP live.
+/// Whether a marker starts a frame (`SOF0`–`SOF15` but `DHT`, `JPG`, `DAC`),
+/// whose header gives the image's size.
+fn is_frame(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+}
+
+/// A JPEG keeps its tables, frame and scans, the JFIF header, the colour
+/// profile (`APP2 ICC_PROFILE`) and Adobe's colour transform (`APP14`); of
+/// Exif only the orientation, in an Exif block of its own; comments, XMP and
+/// every other application segment go, and so does anything after the end
+/// of the image.
 ///
 /// # Errors
-/// [`StripError::Malformed`] when the file is not a walkable JPEG.
-pub fn strip_jpeg_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool, StripError> {
+/// As [`clean`]; a scan before a frame header, or no end of image, is malformed.
+pub fn clean_jpeg<R: BufRead, W: Write>(
+    src: &mut R,
+    dst: &mut W,
+) -> Result<Dimensions, CleanError> {
     let mut soi = [0u8; 2];
-    file.seek(SeekFrom::Start(0))?;
-    file.read_exact(&mut soi)?;
+    src.read_exact(&mut soi)?;
     if soi != [0xFF, SOI] {
-        return Err(StripError::Malformed);
+        return Err(CleanError::Malformed);
     }
-    let mut changed = false;
-    let mut pos: u64 = 2;
+    dst.write_all(&soi)?;
+    let mut dimensions = None;
+    // The marker that ended a scan, already read.
+    let mut pending = None;
     for _ in 0..MAX_PARTS {
-        file.seek(SeekFrom::Start(pos))?;
-        let mut byte = [0u8; 1];
-        file.read_exact(&mut byte)?;
-        if byte[0] != 0xFF {
-            return Err(StripError::Malformed);
-        }
-        // Any number of 0xFF fill bytes may precede a marker.
-        let mut marker = 0xFF;
-        while marker == 0xFF {
-            file.read_exact(&mut byte)?;
-            marker = byte[0];
-            pos += 1;
-        }
-        pos += 1;
+        let marker = match pending.take() {
+            Some(marker) => marker,
+            None => next_marker(src)?,
+        };
         match marker {
-            SOS | EOI => return Ok(changed),
-            0x00 | SOI => return Err(StripError::Malformed),
-            // Markers that stand alone, without a length.
-            0x01 | 0xD0..=0xD7 => continue,
+            EOI => {
+                dst.write_all(&[0xFF, EOI])?;
+                return dimensions.ok_or(CleanError::Malformed);
+            }
+            0x00 | SOI => return Err(CleanError::Malformed),
+            0x01 | 0xD0..=0xD7 => {
+                dst.write_all(&[0xFF, marker])?;
+                continue;
+            }
             _ => {}
         }
         let mut length = [0u8; 2];
-        file.read_exact(&mut length)?;
+        src.read_exact(&mut length)?;
         let length = u16::from_be_bytes(length);
         if length < 2 {
-            return Err(StripError::Malformed);
+            return Err(CleanError::Malformed);
         }
-        let payload_at = pos + 2;
-        let payload_len = u64::from(length - 2);
-        if marker == APP1 {
-            let mut payload = vec![0u8; usize::from(length - 2)];
-            file.read_exact(&mut payload)?;
-            if scrub_app1(&mut payload) {
-                file.seek(SeekFrom::Start(payload_at))?;
-                file.write_all(&payload)?;
-                changed = true;
+        let mut payload = vec![0u8; usize::from(length - 2)];
+        src.read_exact(&mut payload)?;
+        if is_frame(marker) {
+            if payload.len() < 5 {
+                return Err(CleanError::Malformed);
             }
+            dimensions = Some(checked(Dimensions {
+                height: u32::from(u16::from_be_bytes([payload[1], payload[2]])),
+                width: u32::from(u16::from_be_bytes([payload[3], payload[4]])),
+            })?);
         }
-        pos = payload_at + payload_len;
+        let kept = match marker {
+            APP0 => payload.starts_with(JFIF_HEADER),
+            APP2 => payload.starts_with(ICC_HEADER),
+            APP14 => payload.starts_with(ADOBE_HEADER),
+            APP1 => {
+                if let Some(exif) = payload
+                    .strip_prefix(EXIF_HEADER)
+                    .and_then(orientation)
+                    .map(orientation_exif)
+                {
+                    write_segment(dst, APP1, &exif)?;
+                }
+                false
+            }
+            0xE3..=0xEF | COM => false,
+            _ => true,
+        };
+        if kept {
+            write_segment(dst, marker, &payload)?;
+        }
+        if marker == SOS {
+            if dimensions.is_none() {
+                return Err(CleanError::Malformed);
+            }
+            pending = Some(copy_entropy_coded(src, dst)?);
+        }
     }
-    Err(StripError::Malformed)
+    Err(CleanError::Malformed)
 }
 
-/// Scrubs one APP1 payload; whether it changed.
-fn scrub_app1(payload: &mut [u8]) -> bool {
-    if payload.starts_with(EXIF_HEADER) {
-        return scrub_exif(payload);
+/// The next marker's code, past the `0xFF` fill bytes that may precede it.
+fn next_marker<R: Read>(src: &mut R) -> Result<u8, CleanError> {
+    let mut byte = [0u8; 1];
+    src.read_exact(&mut byte)?;
+    if byte[0] != 0xFF {
+        return Err(CleanError::Malformed);
     }
-    if XMP_HEADERS.iter().any(|h| payload.starts_with(h)) {
-        payload.fill(0);
-        return true;
+    while byte[0] == 0xFF {
+        src.read_exact(&mut byte)?;
     }
-    false
+    Ok(byte[0])
 }
 
-/// Takes the GPS directory out of an Exif block (a TIFF structure, with or
-/// without the `Exif\0\0` header); whether it changed. A block that cannot
-/// be parsed is blanked whole.
-fn scrub_exif(exif: &mut [u8]) -> bool {
-    let header = if exif.starts_with(EXIF_HEADER) {
-        EXIF_HEADER.len()
-    } else {
-        0
+fn write_segment<W: Write>(dst: &mut W, marker: u8, payload: &[u8]) -> Result<(), CleanError> {
+    let length = u16::try_from(payload.len() + 2).map_err(|_| CleanError::Malformed)?;
+    dst.write_all(&[0xFF, marker])?;
+    dst.write_all(&length.to_be_bytes())?;
+    dst.write_all(payload)?;
+    Ok(())
+}
+
+/// Copies a scan's entropy-coded data, with its stuffed bytes and restart
+/// markers, up to the marker that ends it; answers that marker's code.
+fn copy_entropy_coded<R: BufRead, W: Write>(src: &mut R, dst: &mut W) -> Result<u8, CleanError> {
+    loop {
+        let buffer = src.fill_buf()?;
+        if buffer.is_empty() {
+            return Err(CleanError::Malformed);
+        }
+        let Some(at) = buffer.iter().position(|b| *b == 0xFF) else {
+            let n = buffer.len();
+            dst.write_all(buffer)?;
+            src.consume(n);
+            continue;
+        };
+        dst.write_all(&buffer[..at])?;
+        src.consume(at + 1);
+        let mut next = [0u8; 1];
+        src.read_exact(&mut next)?;
+        while next[0] == 0xFF {
+            src.read_exact(&mut next)?;
+        }
+        match next[0] {
+            0x00 | 0xD0..=0xD7 => dst.write_all(&[0xFF, next[0]])?,
+            marker => return Ok(marker),
+        }
+    }
+}
+
+const ORIENTATION: u16 = 0x0112;
+const SHORT: u16 = 3;
+
+/// The orientation (1–8) in IFD0 of a TIFF block (an Exif segment's body),
+/// when it says anything but the default.
+fn orientation(tiff: &[u8]) -> Option<u16> {
+    let order = match tiff.get(..4)? {
+        b"II*\0" => ByteOrder::Little,
+        b"MM\0*" => ByteOrder::Big,
+        _ => return None,
     };
-    match strip_tiff_gps(&mut exif[header..]) {
-        Ok(changed) => changed,
-        // Whatever was half-done, nothing of it is left.
-        Err(Unreadable) => {
-            exif.fill(0);
-            true
-        }
-    }
+    let tiff = Tiff { bytes: tiff, order };
+    let ifd = usize::try_from(tiff.u32_at(4).ok()?).ok()?;
+    let count = usize::from(tiff.u16_at(ifd).ok()?);
+    (0..count)
+        .map(|i| ifd + 2 + i * ENTRY_LEN)
+        .find(|entry| tiff.u16_at(*entry).ok() == Some(ORIENTATION))
+        .and_then(|entry| {
+            (tiff.u16_at(entry + 2).ok()? == SHORT).then_some(())?;
+            tiff.u16_at(entry + 8).ok()
+        })
+        .filter(|o| (2..=8).contains(o))
 }
 
-const PNG_SIGNATURE_LEN: u64 = 8;
-const PNG_XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp\0";
-
-/// Removes location data from a PNG in place, keeping its length: the GPS
-/// directory of an `eXIf` chunk as in [`strip_jpeg_location`], and the text of
-/// an XMP `iTXt` chunk (replaced by spaces, keyword kept); checksums are
-/// recomputed. Returns whether anything changed.
-///
-/// # Errors
-/// [`StripError::Malformed`] when the chunks cannot be walked.
-pub fn strip_png_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool, StripError> {
-    let end = file.seek(SeekFrom::End(0))?;
-    let mut changed = false;
-    let mut pos = PNG_SIGNATURE_LEN;
-    for _ in 0..MAX_PARTS {
-        if pos >= end {
-            return Ok(changed);
-        }
-        file.seek(SeekFrom::Start(pos))?;
-        let mut header = [0u8; 8];
-        file.read_exact(&mut header)?;
-        let length = u64::from(u32::from_be_bytes([
-            header[0], header[1], header[2], header[3],
-        ]));
-        let kind = [header[4], header[5], header[6], header[7]];
-        let data_at = pos + 8;
-        let next = data_at + length + 4;
-        if next > end {
-            return Err(StripError::Malformed);
-        }
-        if &kind == b"IEND" {
-            return Ok(changed);
-        }
-        if &kind == b"eXIf" || &kind == b"iTXt" {
-            let mut data = vec![0u8; usize::try_from(length).map_err(|_| StripError::Malformed)?];
-            file.read_exact(&mut data)?;
-            let scrubbed = if &kind == b"eXIf" {
-                scrub_exif(&mut data)
-            } else {
-                scrub_png_xmp(&mut data)
-            };
-            if scrubbed {
-                let mut crc = crc32fast::Hasher::new();
-                crc.update(&kind);
-                crc.update(&data);
-                file.seek(SeekFrom::Start(data_at))?;
-                file.write_all(&data)?;
-                file.write_all(&crc.finalize().to_be_bytes())?;
-                changed = true;
-            }
-        }
-        pos = next;
-    }
-    Err(StripError::Malformed)
+/// An Exif segment's payload that says only `orientation`.
+fn orientation_exif(orientation: u16) -> Vec<u8> {
+    let mut exif = EXIF_HEADER.to_vec();
+    exif.extend(b"II*\0");
+    exif.extend(8u32.to_le_bytes());
+    exif.extend(1u16.to_le_bytes());
+    exif.extend(ORIENTATION.to_le_bytes());
+    exif.extend(SHORT.to_le_bytes());
+    exif.extend(1u32.to_le_bytes());
+    exif.extend(orientation.to_le_bytes());
+    exif.extend([0, 0]);
+    exif.extend(0u32.to_le_bytes());
+    exif
 }
-
-/// An XMP `iTXt` chunk keeps its keyword and becomes uncompressed spaces, so
-/// it stays a valid chunk that says nothing.
-fn scrub_png_xmp(data: &mut [u8]) -> bool {
-    if !data.starts_with(PNG_XMP_KEYWORD) {
-        return false;
-    }
-    // Compression flag and method 0, an empty language tag and translated
-    // keyword (their terminators), then the text.
-    for (i, byte) in data[PNG_XMP_KEYWORD.len()..].iter_mut().enumerate() {
-        *byte = if i < 4 { 0 } else { b' ' };
-    }
-    true
-}
-
-/// Removes location data from a WebP in place, keeping its length: the GPS
-/// directory of the `EXIF` chunk as in [`strip_jpeg_location`]; the `XMP `
-/// chunk is blanked. Returns whether anything changed.
-///
-/// # Errors
-/// [`StripError::Malformed`] when the chunks cannot be walked.
-pub fn strip_webp_location<F: Read + Write + Seek>(file: &mut F) -> Result<bool, StripError> {
-    let end = file.seek(SeekFrom::End(0))?;
-    let mut changed = false;
-    let mut pos: u64 = 12;
-    for _ in 0..MAX_PARTS {
-        if pos + 8 > end {
-            return Ok(changed);
-        }
-        file.seek(SeekFrom::Start(pos))?;
-        let mut header = [0u8; 8];
-        file.read_exact(&mut header)?;
-        let fourcc = [header[0], header[1], header[2], header[3]];
-        let size = u64::from(u32::from_le_bytes([
-            header[4], header[5], header[6], header[7],
-        ]));
-        let data_at = pos + 8;
-        if data_at + size > end {
-            return Err(StripError::Malformed);
-        }
-        if &fourcc == b"EXIF" || &fourcc == b"XMP " {
-            let mut data = vec![0u8; usize::try_from(size).map_err(|_| StripError::Malformed)?];
-            file.read_exact(&mut data)?;
-            let scrubbed = if &fourcc == b"EXIF" {
-                scrub_exif(&mut data)
-            } else {
-                data.fill(0);
-                true
-            };
-            if scrubbed {
-                file.seek(SeekFrom::Start(data_at))?;
-                file.write_all(&data)?;
-                changed = true;
-            }
-        }
-        // Chunks are padded to an even length.
-        pos = data_at + size + (size & 1);
-    }
-    Err(StripError::Malformed)
-}
-
-/// A TIFF structure whose offsets lead outside it.
-#[derive(Debug)]
-struct Unreadable;
 
 #[derive(Clone, Copy)]
 enum ByteOrder {
@@ -313,154 +320,219 @@ enum ByteOrder {
     Big,
 }
 
-/// A TIFF (Exif) block, read and written in its own byte order.
+/// A TIFF (Exif) block, read in its own byte order.
 struct Tiff<'a> {
-    bytes: &'a mut [u8],
+    bytes: &'a [u8],
     order: ByteOrder,
 }
 
-const GPS_IFD_POINTER: u16 = 0x8825;
 const ENTRY_LEN: usize = 12;
 
 impl Tiff<'_> {
-    fn range(&self, at: usize, len: usize) -> Result<std::ops::Range<usize>, Unreadable> {
-        let end = at.checked_add(len).ok_or(Unreadable)?;
-        if end > self.bytes.len() {
-            return Err(Unreadable);
-        }
-        Ok(at..end)
+    fn at<const N: usize>(&self, at: usize) -> Result<[u8; N], ()> {
+        let end = at.checked_add(N).ok_or(())?;
+        self.bytes
+            .get(at..end)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(())
     }
 
-    fn u16_at(&self, at: usize) -> Result<u16, Unreadable> {
-        let range = self.range(at, 2)?;
-        let b = [self.bytes[range.start], self.bytes[range.start + 1]];
+    fn u16_at(&self, at: usize) -> Result<u16, ()> {
+        let b = self.at::<2>(at)?;
         Ok(match self.order {
             ByteOrder::Little => u16::from_le_bytes(b),
             ByteOrder::Big => u16::from_be_bytes(b),
         })
     }
 
-    fn u32_at(&self, at: usize) -> Result<u32, Unreadable> {
-        let range = self.range(at, 4)?;
-        let mut b = [0u8; 4];
-        b.copy_from_slice(&self.bytes[range]);
+    fn u32_at(&self, at: usize) -> Result<u32, ()> {
+        let b = self.at::<4>(at)?;
         Ok(match self.order {
             ByteOrder::Little => u32::from_le_bytes(b),
             ByteOrder::Big => u32::from_be_bytes(b),
         })
     }
-
-    fn put_u16(&mut self, at: usize, value: u16) -> Result<(), Unreadable> {
-        let range = self.range(at, 2)?;
-        let b = match self.order {
-            ByteOrder::Little => value.to_le_bytes(),
-            ByteOrder::Big => value.to_be_bytes(),
-        };
-        self.bytes[range].copy_from_slice(&b);
-        Ok(())
-    }
-
-    fn put_u32(&mut self, at: usize, value: u32) -> Result<(), Unreadable> {
-        let range = self.range(at, 4)?;
-        let b = match self.order {
-            ByteOrder::Little => value.to_le_bytes(),
-            ByteOrder::Big => value.to_be_bytes(),
-        };
-        self.bytes[range].copy_from_slice(&b);
-        Ok(())
-    }
-
-    fn zero(&mut self, at: usize, len: usize) -> Result<(), Unreadable> {
-        let range = self.range(at, len)?;
-        self.bytes[range].fill(0);
-        Ok(())
-    }
-
-    /// The entry count of the directory at `ifd`, checked to fit.
-    fn entries(&self, ifd: usize) -> Result<usize, Unreadable> {
-        let count = usize::from(self.u16_at(ifd)?);
-        self.range(ifd, 2 + count * ENTRY_LEN + 4)?;
-        Ok(count)
-    }
-
-    /// Zeroes the GPS directory at `ifd`, its entries and the values they point to.
-    fn zero_directory(&mut self, ifd: usize) -> Result<(), Unreadable> {
-        let count = self.entries(ifd)?;
-        for i in 0..count {
-            let entry = ifd + 2 + i * ENTRY_LEN;
-            let kind = self.u16_at(entry + 2)?;
-            let n = usize::try_from(self.u32_at(entry + 4)?).map_err(|_| Unreadable)?;
-            let size = value_size(kind).and_then(|s| s.checked_mul(n));
-            if let Some(size) = size.filter(|s| *s > 4) {
-                let at = usize::try_from(self.u32_at(entry + 8)?).map_err(|_| Unreadable)?;
-                self.zero(at, size)?;
-            }
-        }
-        self.zero(ifd, 2 + count * ENTRY_LEN + 4)
-    }
-
-    /// Takes the GPS pointer out of the directory at `ifd` (zeroing what it
-    /// points to); whether there was one.
-    fn unlink_gps(&mut self, ifd: usize) -> Result<bool, Unreadable> {
-        let count = self.entries(ifd)?;
-        let entry_at = |i: usize| ifd + 2 + i * ENTRY_LEN;
-        let mut found = None;
-        for i in 0..count {
-            if self.u16_at(entry_at(i))? == GPS_IFD_POINTER {
-                found = Some(i);
-                break;
-            }
-        }
-        let Some(k) = found else {
-            return Ok(false);
-        };
-        let gps = usize::try_from(self.u32_at(entry_at(k) + 8)?).map_err(|_| Unreadable)?;
-        self.zero_directory(gps)?;
-        let next = self.u32_at(entry_at(count))?;
-        self.bytes
-            .copy_within(entry_at(k + 1)..entry_at(count), entry_at(k));
-        let shrunk = u16::try_from(count - 1).map_err(|_| Unreadable)?;
-        self.put_u16(ifd, shrunk)?;
-        self.put_u32(entry_at(count - 1), next)?;
-        self.zero(entry_at(count - 1) + 4, ENTRY_LEN)?;
-        Ok(true)
-    }
 }
 
-/// Bytes per value of a TIFF field type; `None` for unknown types.
-fn value_size(kind: u16) -> Option<usize> {
-    match kind {
-        1 | 2 | 6 | 7 => Some(1),
-        3 | 8 => Some(2),
-        4 | 9 | 11 | 13 => Some(4),
-        5 | 10 | 12 => Some(8),
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Chunks a PNG keeps: the critical ones, transparency and colour
+/// (`tRNS`, `gAMA`, `cHRM`, `sRGB`, `iCCP`, `sBIT`, `bKGD`), pixel density
+/// (`pHYs`), and an animated PNG's frames. Text (`tEXt`, `zTXt`, `iTXt`),
+/// `eXIf`, `tIME` and anything unknown go.
+const PNG_KEPT: [&[u8; 4]; 14] = [
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT",
+    b"bKGD", b"pHYs", b"acTL", b"fcTL",
+];
+
+/// A PNG keeps the chunks in [`PNG_KEPT`] (and `fdAT`, an animation's frame
+/// data), unchanged with their checksums, up to `IEND`; nothing after it.
+///
+/// # Errors
+/// As [`clean`]; a first chunk other than `IHDR`, or no `IEND`, is malformed.
+pub fn clean_png<R: Read + Seek, W: Write>(
+    src: &mut R,
+    dst: &mut W,
+) -> Result<Dimensions, CleanError> {
+    let end = src.seek(SeekFrom::End(0))?;
+    src.seek(SeekFrom::Start(0))?;
+    let mut signature = [0u8; 8];
+    src.read_exact(&mut signature)?;
+    if signature != PNG_SIGNATURE {
+        return Err(CleanError::Malformed);
+    }
+    dst.write_all(&signature)?;
+    let mut pos = PNG_SIGNATURE.len() as u64;
+    let mut dimensions = None;
+    for _ in 0..MAX_PARTS {
+        src.seek(SeekFrom::Start(pos))?;
+        let mut header = [0u8; 8];
+        src.read_exact(&mut header)?;
+        let length = u64::from(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
+        let kind = [header[4], header[5], header[6], header[7]];
+        let next = pos + 8 + length + 4;
+        if next > end {
+            return Err(CleanError::Malformed);
+        }
+        if dimensions.is_none() {
+            if &kind != b"IHDR" || length < 8 {
+                return Err(CleanError::Malformed);
+            }
+            let mut size = [0u8; 8];
+            src.read_exact(&mut size)?;
+            dimensions = Some(checked(Dimensions {
+                width: u32::from_be_bytes([size[0], size[1], size[2], size[3]]),
+                height: u32::from_be_bytes([size[4], size[5], size[6], size[7]]),
+            })?);
+            src.seek(SeekFrom::Start(pos + 8))?;
+        }
+        if PNG_KEPT.contains(&&kind) || &kind == b"fdAT" {
+            dst.write_all(&header)?;
+            let copied = std::io::copy(&mut src.by_ref().take(length + 4), dst)?;
+            if copied != length + 4 {
+                return Err(CleanError::Malformed);
+            }
+        }
+        if &kind == b"IEND" {
+            return dimensions.ok_or(CleanError::Malformed);
+        }
+        pos = next;
+    }
+    Err(CleanError::Malformed)
+}
+
+/// Chunks a WebP keeps: the image (`VP8 `, `VP8L`, `ALPH`), its extended
+/// header (`VP8X`, with the Exif and XMP flags cleared), its colour profile
+/// (`ICCP`) and animation (`ANIM`, `ANMF`). `EXIF`, `XMP ` and anything
+/// unknown go, and so does anything past the RIFF container.
+const WEBP_KEPT: [&[u8; 4]; 7] = [
+    b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ICCP", b"ANIM", b"ANMF",
+];
+const VP8X_EXIF: u8 = 0x08;
+const VP8X_XMP: u8 = 0x04;
+
+/// A WebP keeps the chunks in [`WEBP_KEPT`], in a RIFF container sized anew.
+///
+/// # Errors
+/// As [`clean`]; a file whose size cannot be read from its first image
+/// chunk, or chunks running past the container, is malformed.
+pub fn clean_webp<R: Read + Seek, W: Write>(
+    src: &mut R,
+    dst: &mut W,
+) -> Result<Dimensions, CleanError> {
+    let file_end = src.seek(SeekFrom::End(0))?;
+    src.seek(SeekFrom::Start(0))?;
+    let mut riff = [0u8; 12];
+    src.read_exact(&mut riff)?;
+    if &riff[..4] != b"RIFF" || &riff[8..] != b"WEBP" {
+        return Err(CleanError::Malformed);
+    }
+    let declared = u64::from(u32::from_le_bytes([riff[4], riff[5], riff[6], riff[7]])) + 8;
+    let end = declared.min(file_end);
+    // First the chunks to keep and the size, then the copy.
+    let mut kept: Vec<(u64, [u8; 4], u64)> = Vec::new();
+    let mut dimensions = None;
+    let mut pos: u64 = 12;
+    let mut parts = 0;
+    while pos + 8 <= end {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(CleanError::Malformed);
+        }
+        src.seek(SeekFrom::Start(pos))?;
+        let mut header = [0u8; 8];
+        src.read_exact(&mut header)?;
+        let fourcc = [header[0], header[1], header[2], header[3]];
+        let size = u64::from(u32::from_le_bytes([
+            header[4], header[5], header[6], header[7],
+        ]));
+        let padded = size + (size & 1);
+        if pos + 8 + size > end {
+            return Err(CleanError::Malformed);
+        }
+        if dimensions.is_none() {
+            let mut head = [0u8; 10];
+            let n = usize::try_from(size.min(10)).map_err(|_| CleanError::Malformed)?;
+            src.read_exact(&mut head[..n])?;
+            dimensions = webp_dimensions(&fourcc, &head[..n])
+                .map(checked)
+                .transpose()?;
+        }
+        if WEBP_KEPT.contains(&&fourcc) {
+            kept.push((pos, fourcc, size));
+        }
+        pos += 8 + padded.min(end - pos - 8);
+    }
+    let dimensions = dimensions.ok_or(CleanError::Malformed)?;
+    let body: u64 = kept.iter().map(|(_, _, size)| 8 + size + (size & 1)).sum();
+    let riff_size = u32::try_from(body + 4).map_err(|_| CleanError::Malformed)?;
+    dst.write_all(b"RIFF")?;
+    dst.write_all(&riff_size.to_le_bytes())?;
+    dst.write_all(b"WEBP")?;
+    for (at, fourcc, size) in kept {
+        src.seek(SeekFrom::Start(at))?;
+        let mut header = [0u8; 8];
+        src.read_exact(&mut header)?;
+        dst.write_all(&header)?;
+        let mut data = src.by_ref().take(size);
+        if &fourcc == b"VP8X" {
+            let mut flags = [0u8; 1];
+            data.read_exact(&mut flags)?;
+            dst.write_all(&[flags[0] & !(VP8X_EXIF | VP8X_XMP)])?;
+        }
+        std::io::copy(&mut data, dst)?;
+        if size & 1 == 1 {
+            dst.write_all(&[0])?;
+        }
+    }
+    Ok(dimensions)
+}
+
+/// The canvas size from a WebP's first chunk (`VP8X`, `VP8 ` or `VP8L`).
+fn webp_dimensions(fourcc: &[u8; 4], data: &[u8]) -> Option<Dimensions> {
+    let u24 = |b: &[u8]| u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+    match fourcc {
+        b"VP8X" if data.len() >= 10 => Some(Dimensions {
+            width: u24(&data[4..7]) + 1,
+            height: u24(&data[7..10]) + 1,
+        }),
+        // A key frame: a 3-byte tag, the start code, 14-bit width and height.
+        b"VP8 " if data.len() >= 10 && data[3..6] == [0x9D, 0x01, 0x2A] => Some(Dimensions {
+            width: u32::from(u16::from_le_bytes([data[6], data[7]]) & 0x3FFF),
+            height: u32::from(u16::from_le_bytes([data[8], data[9]]) & 0x3FFF),
+        }),
+        // The signature, then width − 1 and height − 1 in 14 bits each.
+        b"VP8L" if data.len() >= 5 && data[0] == 0x2F => {
+            let bits = u32::from_le_bytes([data[1], data[2], data[3], data[4]]);
+            Some(Dimensions {
+                width: (bits & 0x3FFF) + 1,
+                height: ((bits >> 14) & 0x3FFF) + 1,
+            })
+        }
         _ => None,
     }
-}
-
-/// Removes the GPS directory from a TIFF block (the body of an Exif segment);
-/// whether there was one.
-fn strip_tiff_gps(bytes: &mut [u8]) -> Result<bool, Unreadable> {
-    let order = match bytes.get(..4) {
-        Some(b"II*\0") => ByteOrder::Little,
-        Some(b"MM\0*") => ByteOrder::Big,
-        _ => return Err(Unreadable),
-    };
-    let mut tiff = Tiff { bytes, order };
-    let mut changed = false;
-    let mut ifd = tiff.u32_at(4)?;
-    // IFD0 holds the GPS pointer; IFD1 (the thumbnail's) is checked too. A
-    // bound on the chain guards against directories that point at each other.
-    for _ in 0..2 {
-        if ifd == 0 {
-            break;
-        }
-        let at = usize::try_from(ifd).map_err(|_| Unreadable)?;
-        changed |= tiff.unlink_gps(at)?;
-        let count = tiff.entries(at)?;
-        ifd = tiff.u32_at(at + 2 + count * ENTRY_LEN)?;
-    }
-    Ok(changed)
 }
 
 #[cfg(test)]
@@ -469,13 +541,14 @@ mod tests {
 
     use super::*;
 
-    /// Latitude 39°54'27.12" as three little-endian RATIONALs: distinctive bytes
-    /// to look for after stripping.
-    fn latitude() -> Vec<u8> {
-        [(39u32, 1u32), (54, 1), (2712, 100)]
-            .iter()
-            .flat_map(|(n, d)| n.to_le_bytes().into_iter().chain(d.to_le_bytes()))
-            .collect()
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    fn cleaned(image: ImageType, bytes: Vec<u8>) -> Result<(Dimensions, Vec<u8>), CleanError> {
+        let mut out = Vec::new();
+        let dimensions = clean(image, &mut Cursor::new(bytes), &mut out)?;
+        Ok((dimensions, out))
     }
 
     fn entry(tag: u16, kind: u16, count: u32, value: [u8; 4]) -> Vec<u8> {
@@ -487,25 +560,33 @@ mod tests {
         e
     }
 
-    /// A little-endian TIFF block: IFD0 with orientation 6 and a GPS pointer,
-    /// then a GPS directory with latitude and its reference.
-    fn exif_with_gps() -> Vec<u8> {
+    /// Latitude 39°54'27.12" as three RATIONALs: distinctive bytes to look for.
+    fn latitude() -> Vec<u8> {
+        [(39u32, 1u32), (54, 1), (2712, 100)]
+            .iter()
+            .flat_map(|(n, d)| n.to_le_bytes().into_iter().chain(d.to_le_bytes()))
+            .collect()
+    }
+
+    /// A little-endian TIFF block: IFD0 with orientation 6, the camera's make
+    /// ("Canon") and a GPS pointer; then the GPS directory and the values.
+    fn camera_exif() -> Vec<u8> {
         let mut tiff = b"II*\0".to_vec();
         tiff.extend(8u32.to_le_bytes());
-        // IFD0 at 8: two entries → ends at 8 + 2 + 24 + 4 = 38.
-        let gps_at = 38u32;
-        tiff.extend(2u16.to_le_bytes());
-        tiff.extend(entry(0x0112, 3, 1, [6, 0, 0, 0]));
-        tiff.extend(entry(0x8825, 4, 1, gps_at.to_le_bytes()));
+        // IFD0 at 8: three entries → ends at 8 + 2 + 36 + 4 = 50.
+        tiff.extend(3u16.to_le_bytes());
+        tiff.extend(entry(0x010F, 2, 6, 74u32.to_le_bytes()));
+        tiff.extend(entry(ORIENTATION, SHORT, 1, [6, 0, 0, 0]));
+        tiff.extend(entry(0x8825, 4, 1, 50u32.to_le_bytes()));
         tiff.extend(0u32.to_le_bytes());
-        // GPS IFD at 38: two entries → ends at 38 + 2 + 24 + 4 = 68.
-        let latitude_at = 68u32;
-        tiff.extend(2u16.to_le_bytes());
-        tiff.extend(entry(0x0001, 2, 2, *b"N\0\0\0"));
-        tiff.extend(entry(0x0002, 5, 3, latitude_at.to_le_bytes()));
+        // GPS IFD at 50: one entry → ends at 50 + 2 + 12 + 4 = 68.
+        tiff.extend(1u16.to_le_bytes());
+        tiff.extend(entry(0x0002, 5, 3, 80u32.to_le_bytes()));
         tiff.extend(0u32.to_le_bytes());
+        tiff.extend(b"Canon\0");
+        tiff.extend([0; 6]);
         tiff.extend(latitude());
-        tiff
+        [EXIF_HEADER, &tiff].concat()
     }
 
     fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
@@ -515,33 +596,38 @@ mod tests {
         s
     }
 
-    /// SOI, APP1 Exif, a comment, a scan header and a few bytes of scan, EOI.
-    fn jpeg_with(app1: &[u8]) -> Vec<u8> {
+    fn sof(width: u16, height: u16) -> Vec<u8> {
+        let mut frame = vec![8];
+        frame.extend(height.to_be_bytes());
+        frame.extend(width.to_be_bytes());
+        frame.extend([1, 1, 0x11, 0]);
+        segment(0xC0, &frame)
+    }
+
+    /// SOI, what `before` holds, a frame, two scans with a table between
+    /// them (as a progressive JPEG has), EOI and `after`.
+    fn jpeg(before: &[Vec<u8>], width: u16, height: u16, after: &[u8]) -> Vec<u8> {
         let mut jpeg = vec![0xFF, SOI];
-        jpeg.extend(segment(APP1, app1));
-        jpeg.extend(segment(0xFE, b"made in a test"));
+        for part in before {
+            jpeg.extend(part);
+        }
+        jpeg.extend(segment(0xDB, &[0; 65]));
+        jpeg.extend(sof(width, height));
+        jpeg.extend(segment(0xC4, &[0; 20]));
         jpeg.extend(segment(SOS, &[1, 1, 0, 0, 63, 0]));
-        jpeg.extend([0x12, 0x34, 0xFF, 0x00, 0x56]);
+        jpeg.extend(SCAN);
+        jpeg.extend(segment(0xC4, &[1; 20]));
+        jpeg.extend(segment(SOS, &[1, 1, 0, 1, 63, 0]));
+        jpeg.extend(SCAN);
         jpeg.extend([0xFF, EOI]);
+        jpeg.extend(after);
         jpeg
     }
 
-    fn exif_segment(tiff: &[u8]) -> Vec<u8> {
-        [EXIF_HEADER, tiff].concat()
-    }
+    /// Entropy-coded bytes with a stuffed 0xFF and a restart marker.
+    const SCAN: &[u8] = &[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD0, 0x78];
 
-    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-        haystack.windows(needle.len()).any(|w| w == needle)
-    }
-
-    fn ifd0_tags(jpeg: &[u8]) -> Vec<u16> {
-        // SOI (2) + marker (2) + length (2) + "Exif\0\0" (6) = the TIFF block.
-        let tiff = &jpeg[12..];
-        let count = u16::from_le_bytes([tiff[8], tiff[9]]);
-        (0..usize::from(count))
-            .map(|i| u16::from_le_bytes([tiff[10 + i * 12], tiff[11 + i * 12]]))
-            .collect()
-    }
+    const XMP: &[u8] = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta exif:GPSLatitude=\"39,54N\"/>";
 
     #[test]
     fn sniffs_types_from_magic_numbers_only() {
@@ -559,105 +645,103 @@ mod tests {
         );
         assert_eq!(ImageType::sniff(b"RIFF\x24\0\0\0WAVEfmt "), None);
         assert_eq!(ImageType::sniff(b"GIF89a\x01\0\x01\0\0\0"), None);
-        assert_eq!(ImageType::sniff(b"just some text"), None);
         assert_eq!(ImageType::sniff(b""), None);
     }
 
     #[test]
-    fn gps_is_removed_and_orientation_kept() {
-        let original = jpeg_with(&exif_segment(&exif_with_gps()));
-        assert!(contains(&original, &latitude()));
-        let mut file = Cursor::new(original.clone());
-
-        let changed = strip_jpeg_location(&mut file).unwrap();
-
-        let stripped = file.into_inner();
-        assert!(changed);
-        assert!(!contains(&stripped, &latitude()), "latitude still there");
-        assert!(
-            !contains(&stripped, b"N\0\0\0"),
-            "latitude reference still there"
+    fn a_jpeg_keeps_its_image_and_orientation_and_nothing_else() {
+        let jfif = segment(APP0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let icc = segment(APP2, b"ICC_PROFILE\0\x01\x01profile");
+        let original = jpeg(
+            &[
+                jfif.clone(),
+                segment(APP1, &camera_exif()),
+                segment(APP1, XMP),
+                icc.clone(),
+                segment(0xED, b"Photoshop 3.0\0IPTC city"),
+                segment(COM, b"taken at the household"),
+            ],
+            640,
+            480,
+            b"hidden after the end",
         );
-        assert_eq!(ifd0_tags(&stripped), [0x0112], "GPS pointer still in IFD0");
-        assert_eq!(stripped.len(), original.len());
-        assert_eq!(&stripped[..2], [0xFF, 0xD8]);
-        assert_eq!(&stripped[stripped.len() - 2..], [0xFF, 0xD9]);
-        let app1_end = 4 + usize::from(u16::from_be_bytes([original[4], original[5]]));
+
+        let (dimensions, kept) = cleaned(ImageType::Jpeg, original.clone()).unwrap();
+
         assert_eq!(
-            &stripped[app1_end..],
-            &original[app1_end..],
-            "what follows the Exif segment is untouched"
+            dimensions,
+            Dimensions {
+                width: 640,
+                height: 480
+            }
+        );
+        for gone in [
+            &latitude()[..],
+            b"Canon",
+            b"GPSLatitude",
+            b"IPTC",
+            b"taken at",
+            b"hidden",
+        ] {
+            assert!(!contains(&kept, gone), "{}", String::from_utf8_lossy(gone));
+        }
+        let exif = kept.windows(6).position(|w| w == EXIF_HEADER).unwrap() + 6;
+        assert_eq!(orientation(&kept[exif..]), Some(6), "orientation kept");
+        assert!(contains(&kept, &jfif) && contains(&kept, &icc));
+        assert!(kept.ends_with(&[0xFF, EOI]));
+        let from_tables = |bytes: &[u8]| {
+            let at = bytes.windows(2).position(|w| w == [0xFF, 0xDB]).unwrap();
+            bytes[at..].to_vec()
+        };
+        assert_eq!(
+            from_tables(&kept),
+            from_tables(&original[..original.len() - b"hidden after the end".len()]),
+            "tables, frame and scans copied as they were"
         );
     }
 
     #[test]
-    fn big_endian_exif_is_stripped_too() {
-        let mut tiff = b"MM\0*".to_vec();
-        tiff.extend(8u32.to_be_bytes());
-        tiff.extend(1u16.to_be_bytes());
-        tiff.extend(0x8825u16.to_be_bytes());
-        tiff.extend(4u16.to_be_bytes());
-        tiff.extend(1u32.to_be_bytes());
-        tiff.extend(26u32.to_be_bytes());
-        tiff.extend(0u32.to_be_bytes());
-        // GPS IFD at 26: one longitude entry pointing at 44.
-        tiff.extend(1u16.to_be_bytes());
-        tiff.extend(0x0004u16.to_be_bytes());
-        tiff.extend(5u16.to_be_bytes());
-        tiff.extend(3u32.to_be_bytes());
-        tiff.extend(44u32.to_be_bytes());
-        tiff.extend(0u32.to_be_bytes());
-        let longitude: Vec<u8> = [116u32, 1, 23, 1, 4567, 100]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
-        tiff.extend(&longitude);
-        let mut file = Cursor::new(jpeg_with(&exif_segment(&tiff)));
+    fn a_jpeg_without_orientation_gets_no_exif() {
+        let original = jpeg(&[segment(APP1, XMP)], 8, 8, b"");
 
-        assert!(strip_jpeg_location(&mut file).unwrap());
+        let (_, kept) = cleaned(ImageType::Jpeg, original).unwrap();
 
-        assert!(!contains(&file.into_inner(), &longitude));
+        assert!(!contains(&kept, b"Exif"));
+        assert!(!contains(&kept, b"xmpmeta"));
     }
 
     #[test]
-    fn exif_with_offsets_outside_it_is_blanked_whole() {
-        let mut tiff = exif_with_gps();
-        // Point the latitude far past the end of the block.
-        let pointer = 38 + 2 + 12 + 8;
-        tiff[pointer..pointer + 4].copy_from_slice(&0x00FF_FFFFu32.to_le_bytes());
-        let mut file = Cursor::new(jpeg_with(&exif_segment(&tiff)));
+    fn a_jpeg_declaring_too_many_pixels_is_refused_before_its_scan() {
+        let original = jpeg(&[], 30_000, 30_000, b"");
 
-        assert!(strip_jpeg_location(&mut file).unwrap());
+        let result = cleaned(ImageType::Jpeg, original);
 
-        let stripped = file.into_inner();
-        assert!(!contains(&stripped, &latitude()));
-        assert!(!contains(&stripped, b"Exif"));
-        assert_eq!(&stripped[stripped.len() - 2..], [0xFF, 0xD9]);
+        assert!(
+            matches!(
+                result,
+                Err(CleanError::TooManyPixels(Dimensions {
+                    width: 30_000,
+                    height: 30_000
+                }))
+            ),
+            "{result:?}"
+        );
     }
 
     #[test]
-    fn xmp_packets_are_blanked() {
-        let xmp = [XMP_HEADERS[0], XMP_WITH_GPS].concat();
-        let mut file = Cursor::new(jpeg_with(&xmp));
+    fn broken_jpegs_are_malformed() {
+        let whole = jpeg(&[], 8, 8, b"");
+        let truncated = whole[..whole.len() - 4].to_vec();
+        let mut no_marker = whole.clone();
+        no_marker[2] = 0x00;
+        let mut scan_first = vec![0xFF, SOI];
+        scan_first.extend(segment(SOS, &[1, 1, 0, 0, 63, 0]));
+        scan_first.extend([0x12, 0xFF, EOI]);
 
-        assert!(strip_jpeg_location(&mut file).unwrap());
-
-        assert!(!contains(&file.into_inner(), b"GPSLatitude"));
-    }
-
-    #[test]
-    fn a_jpeg_without_location_is_left_alone() {
-        let mut tiff = b"II*\0".to_vec();
-        tiff.extend(8u32.to_le_bytes());
-        tiff.extend(1u16.to_le_bytes());
-        tiff.extend(entry(0x0112, 3, 1, [1, 0, 0, 0]));
-        tiff.extend(0u32.to_le_bytes());
-        let original = jpeg_with(&exif_segment(&tiff));
-        let mut file = Cursor::new(original.clone());
-
-        assert!(!strip_jpeg_location(&mut file).unwrap());
-
-        assert_eq!(file.into_inner(), original);
+        for bytes in [truncated, no_marker, scan_first, vec![0xFF, 0xD8, 0xFF]] {
+            let result = cleaned(ImageType::Jpeg, bytes);
+            assert!(matches!(result, Err(CleanError::Malformed)), "{result:?}");
+        }
     }
 
     fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -673,77 +757,93 @@ mod tests {
         .concat()
     }
 
-    const XMP_WITH_GPS: &[u8] =
-        b"<x:xmpmeta><rdf:Description exif:GPSLatitude=\"39,54.452N\"/></x:xmpmeta>";
+    fn ihdr(width: u32, height: u32) -> Vec<u8> {
+        let mut data = width.to_be_bytes().to_vec();
+        data.extend(height.to_be_bytes());
+        data.extend([8, 6, 0, 0, 0]);
+        png_chunk(b"IHDR", &data)
+    }
 
-    fn png_with(chunks: &[Vec<u8>]) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]));
-        for chunk in chunks {
+    fn png(width: u32, height: u32, extra: &[Vec<u8>], after: &[u8]) -> Vec<u8> {
+        let mut png = PNG_SIGNATURE.to_vec();
+        png.extend(ihdr(width, height));
+        png.extend(png_chunk(b"sRGB", &[0]));
+        for chunk in extra {
             png.extend(chunk);
         }
         png.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00]));
         png.extend(png_chunk(b"IEND", &[]));
+        png.extend(after);
         png
     }
 
-    /// Every chunk's checksum, checked: (type, checksum right).
-    fn png_chunks(png: &[u8]) -> Vec<(String, bool)> {
-        let mut chunks = Vec::new();
+    fn png_kinds(png: &[u8]) -> Vec<String> {
+        let mut kinds = Vec::new();
         let mut pos = 8;
         while pos < png.len() {
             let length = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-            let kind = &png[pos + 4..pos + 8];
-            let data = &png[pos + 8..pos + 8 + length];
-            let stored =
-                u32::from_be_bytes(png[pos + 8 + length..pos + 12 + length].try_into().unwrap());
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(kind);
-            crc.update(data);
-            chunks.push((
-                String::from_utf8_lossy(kind).into_owned(),
-                crc.finalize() == stored,
-            ));
+            kinds.push(String::from_utf8_lossy(&png[pos + 4..pos + 8]).into_owned());
             pos += 12 + length;
         }
-        chunks
+        kinds
     }
 
     #[test]
-    fn png_exif_gps_and_xmp_are_removed_with_valid_checksums() {
-        let itxt = [PNG_XMP_KEYWORD, &[0, 0, 0, 0], XMP_WITH_GPS].concat();
-        let original = png_with(&[
-            png_chunk(b"eXIf", &exif_with_gps()),
-            png_chunk(b"iTXt", &itxt),
-        ]);
-        let mut file = Cursor::new(original.clone());
-
-        assert!(strip_location(ImageType::Png, &mut file).unwrap());
-
-        let stripped = file.into_inner();
-        assert!(!contains(&stripped, &latitude()), "latitude still there");
-        assert!(!contains(&stripped, b"GPSLatitude"), "XMP still there");
-        assert!(
-            contains(&stripped, PNG_XMP_KEYWORD),
-            "the iTXt chunk stays valid"
+    fn a_png_keeps_its_image_chunks_and_nothing_after_the_end() {
+        let original = png(
+            64,
+            32,
+            &[
+                png_chunk(b"tEXt", b"Comment\0the Wang household, group 3"),
+                png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0GPSLatitude"),
+                png_chunk(b"eXIf", &camera_exif()[EXIF_HEADER.len()..]),
+                png_chunk(b"tIME", &[7, 234, 12, 6, 1, 2, 3]),
+            ],
+            b"trailing bytes",
         );
-        assert_eq!(stripped.len(), original.len());
-        let chunks = png_chunks(&stripped);
+
+        let (dimensions, kept) = cleaned(ImageType::Png, original).unwrap();
+
         assert_eq!(
-            chunks.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            ["IHDR", "eXIf", "iTXt", "IDAT", "IEND"]
+            dimensions,
+            Dimensions {
+                width: 64,
+                height: 32
+            }
         );
-        assert!(chunks.iter().all(|(_, ok)| *ok), "{chunks:?}");
+        assert_eq!(png_kinds(&kept), ["IHDR", "sRGB", "IDAT", "IEND"]);
+        assert!(!contains(&kept, b"Wang") && !contains(&kept, b"trailing"));
+        assert_eq!(kept, png(64, 32, &[], b""), "kept chunks unchanged");
     }
 
     #[test]
-    fn a_png_without_metadata_is_left_alone() {
-        let original = png_with(&[png_chunk(b"tEXt", b"Title\0a household")]);
-        let mut file = Cursor::new(original.clone());
+    fn a_png_declaring_too_many_pixels_is_refused() {
+        let result = cleaned(ImageType::Png, png(30_000, 30_000, &[], b""));
 
-        assert!(!strip_location(ImageType::Png, &mut file).unwrap());
+        assert!(
+            matches!(result, Err(CleanError::TooManyPixels(_))),
+            "{result:?}"
+        );
+    }
 
-        assert_eq!(file.into_inner(), original);
+    #[test]
+    fn broken_pngs_are_malformed() {
+        let whole = png(4, 4, &[], b"");
+        let truncated = whole[..whole.len() - 6].to_vec();
+        let mut no_header = PNG_SIGNATURE.to_vec();
+        no_header.extend(png_chunk(b"IDAT", &[1, 2, 3]));
+        no_header.extend(png_chunk(b"IEND", &[]));
+        let mut countless = PNG_SIGNATURE.to_vec();
+        countless.extend(ihdr(1, 1));
+        let empty = png_chunk(b"tEXt", &[]);
+        for _ in 0..=MAX_PARTS {
+            countless.extend(&empty);
+        }
+
+        for bytes in [truncated, no_header, countless, png(0, 4, &[], b"")] {
+            let result = cleaned(ImageType::Png, bytes);
+            assert!(matches!(result, Err(CleanError::Malformed)), "{result:?}");
+        }
     }
 
     fn webp_chunk(fourcc: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -756,78 +856,84 @@ mod tests {
         chunk
     }
 
-    fn webp_with(chunks: &[Vec<u8>]) -> Vec<u8> {
+    fn webp(chunks: &[Vec<u8>], after: &[u8]) -> Vec<u8> {
         let body: Vec<u8> = chunks.concat();
         let mut webp = b"RIFF".to_vec();
         webp.extend(u32::try_from(body.len() + 4).unwrap().to_le_bytes());
         webp.extend(b"WEBP");
         webp.extend(body);
+        webp.extend(after);
         webp
     }
 
+    /// A VP8X header for a canvas of `width` × `height` with `flags`.
+    fn vp8x(flags: u8, width: u32, height: u32) -> Vec<u8> {
+        let mut data = vec![flags, 0, 0, 0];
+        data.extend(&(width - 1).to_le_bytes()[..3]);
+        data.extend(&(height - 1).to_le_bytes()[..3]);
+        webp_chunk(b"VP8X", &data)
+    }
+
+    /// A lossless image's header: 100 × 50.
+    fn vp8l() -> Vec<u8> {
+        let bits: u32 = 99 | (49 << 14);
+        let mut data = vec![0x2F];
+        data.extend(bits.to_le_bytes());
+        data.extend([0x10, 0x07]);
+        webp_chunk(b"VP8L", &data)
+    }
+
     #[test]
-    fn webp_exif_gps_and_xmp_are_removed() {
-        let original = webp_with(&[
-            webp_chunk(b"VP8X", &[0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-            // An odd length, so the next chunk starts after a pad byte.
-            webp_chunk(b"VP8L", &[0x2f, 0, 0, 0, 0x10, 0x07, 0x10]),
-            webp_chunk(b"EXIF", &exif_segment(&exif_with_gps())),
-            webp_chunk(b"XMP ", XMP_WITH_GPS),
-        ]);
-        let mut file = Cursor::new(original.clone());
+    fn a_webp_keeps_its_image_and_clears_the_metadata_flags() {
+        let original = webp(
+            &[
+                vp8x(VP8X_EXIF | VP8X_XMP | 0x10, 100, 50),
+                vp8l(),
+                webp_chunk(b"EXIF", &camera_exif()),
+                webp_chunk(b"XMP ", XMP),
+            ],
+            b"trailing bytes",
+        );
 
-        assert!(strip_location(ImageType::Webp, &mut file).unwrap());
+        let (dimensions, kept) = cleaned(ImageType::Webp, original).unwrap();
 
-        let stripped = file.into_inner();
-        assert!(!contains(&stripped, &latitude()), "latitude still there");
-        assert!(!contains(&stripped, b"GPSLatitude"), "XMP still there");
-        assert_eq!(stripped.len(), original.len());
         assert_eq!(
-            &stripped[..30],
-            &original[..30],
-            "headers and image data untouched"
+            dimensions,
+            Dimensions {
+                width: 100,
+                height: 50
+            }
+        );
+        assert_eq!(kept, webp(&[vp8x(0x10, 100, 50), vp8l()], b""));
+    }
+
+    #[test]
+    fn a_simple_webp_takes_its_size_from_the_image_chunk() {
+        let (dimensions, _) = cleaned(ImageType::Webp, webp(&[vp8l()], b"")).unwrap();
+
+        assert_eq!(
+            dimensions,
+            Dimensions {
+                width: 100,
+                height: 50
+            }
         );
     }
 
     #[test]
-    fn chunks_running_past_the_end_are_malformed() {
-        let mut png = png_with(&[]);
-        png.truncate(png.len() - 6);
-        let mut webp = webp_with(&[webp_chunk(b"VP8L", &[1, 2, 3, 4])]);
-        webp.truncate(webp.len() - 2);
+    fn a_webp_declaring_too_many_pixels_is_refused_and_a_broken_one_is_malformed() {
+        let huge = webp(&[vp8x(0, 16_000, 16_000), vp8l()], b"");
+        let mut truncated = webp(&[vp8l()], b"");
+        truncated.truncate(truncated.len() - 4);
+        let no_image = webp(&[webp_chunk(b"EXIF", &camera_exif())], b"");
 
-        for (image, bytes) in [(ImageType::Png, png), (ImageType::Webp, webp)] {
-            let result = strip_location(image, &mut Cursor::new(bytes));
-            assert!(
-                matches!(result, Err(StripError::Malformed)),
-                "{image:?}: {result:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_file_of_countless_empty_chunks_is_refused() {
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        let empty = png_chunk(b"tEXt", &[]);
-        for _ in 0..=MAX_PARTS {
-            png.extend(&empty);
-        }
-
-        let result = strip_location(ImageType::Png, &mut Cursor::new(png));
-
-        assert!(matches!(result, Err(StripError::Malformed)), "{result:?}");
-    }
-
-    #[test]
-    fn truncated_or_broken_jpegs_are_malformed() {
-        let whole = jpeg_with(&exif_segment(&exif_with_gps()));
-        let truncated = &whole[..20];
-        let mut no_marker = whole.clone();
-        no_marker[2] = 0x00;
-
-        for bytes in [truncated.to_vec(), no_marker, vec![0xFF, 0xD8, 0xFF]] {
-            let result = strip_jpeg_location(&mut Cursor::new(bytes));
-            assert!(matches!(result, Err(StripError::Malformed)), "{result:?}");
+        assert!(matches!(
+            cleaned(ImageType::Webp, huge),
+            Err(CleanError::TooManyPixels(_))
+        ));
+        for bytes in [truncated, no_image] {
+            let result = cleaned(ImageType::Webp, bytes);
+            assert!(matches!(result, Err(CleanError::Malformed)), "{result:?}");
         }
     }
 }

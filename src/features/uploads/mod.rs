@@ -1,5 +1,6 @@
 //! Photo uploads (JPEG, PNG, WebP) attached to submissions: typed from their
-//! bytes, stripped of location data, stored once per content.
+//! bytes, bounded in size and pixels, kept without metadata, stored once per
+//! content, counted against a member's daily quota.
 
 pub mod dto;
 pub mod image;

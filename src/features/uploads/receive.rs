@@ -1,8 +1,9 @@
 //! An upload's request body, streamed to a scratch file while it is counted
-//! and its type read from its first bytes; then its location data removed and
-//! its digest taken. At no point is the whole file in memory.
+//! and its type read from its first bytes; then copied to a second scratch
+//! file keeping only the image (its size checked first), and the digest of
+//! that copy taken. At no point is the whole file in memory.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufWriter as StdBufWriter, Read, Write};
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header;
@@ -12,7 +13,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-use super::image::{ImageType, StripError, strip_location};
+use super::image::{CleanError, ImageType, MAX_PIXELS, clean};
 use crate::domain::FieldErrors;
 use crate::platform::error::ApiError;
 use crate::platform::storage::ScratchFile;
@@ -31,7 +32,7 @@ pub struct Received {
     pub image: ImageType,
 }
 
-/// A file ready to store: location removed, digest taken.
+/// A file ready to store: only the image kept, digest taken.
 #[derive(Debug)]
 pub struct Prepared {
     pub scratch: ScratchFile,
@@ -136,32 +137,62 @@ async fn write_field(mut field: Field, dir: &std::path::Path) -> Result<Received
 }
 
 impl Received {
-    /// Removes location data in place and takes the digest of what is left.
+    /// Copies the image to a new scratch file keeping only what showing it
+    /// needs (see [`clean`]), and takes the digest of the copy.
     ///
     /// # Errors
-    /// 415 for an image whose structure cannot be walked; I/O failures.
+    /// 415 for an image whose structure cannot be walked, 422 naming `file`
+    /// for one of more than [`MAX_PIXELS`]; I/O failures.
     pub async fn prepare(self) -> Result<Prepared, ApiError> {
         let Received { scratch, image } = self;
-        let path = scratch.path().to_owned();
+        let dir = scratch
+            .path()
+            .parent()
+            .context("a scratch file has a directory")?
+            .to_owned();
+        let (cleaned, file) = ScratchFile::create(&dir)
+            .await
+            .context("creating a scratch file for an upload")?;
+        let mut out = file.into_std().await;
+        let source = scratch.path().to_owned();
+        let cleaned_path = cleaned.path().to_owned();
         let (size, sha256) = web::block(move || {
-            let mut file = std::fs::File::options()
-                .read(true)
-                .write(true)
-                .open(&path)?;
-            strip_location(image, &mut file)?;
-            file.seek(SeekFrom::Start(0))?;
-            digest(&mut file)
+            let mut original = std::fs::File::open(&source)?;
+            let mut writer = StdBufWriter::with_capacity(64 * 1024, &mut out);
+            clean(image, &mut original, &mut writer)?;
+            writer.flush()?;
+            drop(writer);
+            drop(out);
+            digest(&mut std::fs::File::open(&cleaned_path)?)
         })
         .await
         .map_err(|e| anyhow::anyhow!("blocking pool: {e}"))?
         .map_err(|err| match err {
-            StripError::Malformed => unsupported(),
-            StripError::Io(io) => {
+            CleanError::Malformed => unsupported(),
+            CleanError::TooManyPixels(dimensions) => FieldErrors::single(
+                "file",
+                "too_many_pixels",
+                format!(
+                    "图片尺寸 {} × {} 超过上限（{} 万像素）",
+                    dimensions.width,
+                    dimensions.height,
+                    MAX_PIXELS / 10_000
+                ),
+                format!(
+                    "an image of {} × {} pixels is over the limit of {} megapixels",
+                    dimensions.width,
+                    dimensions.height,
+                    MAX_PIXELS / 1_000_000
+                ),
+            )
+            .into(),
+            CleanError::Io(io) => {
                 ApiError::Internal(anyhow::Error::new(io).context("preparing an upload"))
             }
         })?;
+        drop(scratch);
         Ok(Prepared {
-            scratch,
+            scratch: cleaned,
             image,
             size,
             sha256,
@@ -170,7 +201,7 @@ impl Received {
 }
 
 /// Length and SHA-256 (hex) of everything `reader` yields.
-fn digest(reader: &mut impl Read) -> Result<(u64, String), StripError> {
+fn digest(reader: &mut impl Read) -> Result<(u64, String), CleanError> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut size = 0u64;

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -37,6 +38,47 @@ pub async fn find_own_by_sha256(
         .filter(upload::Column::Sha256.eq(sha256))
         .one(db)
         .await
+}
+
+/// What the caller uploaded within the last 24 hours.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadedToday {
+    pub files: u64,
+    pub bytes: u64,
+    /// When the oldest of them was uploaded: the quota frees up 24 hours later.
+    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Counts the caller's uploads of the last 24 hours, for the daily quota
+/// (through `uploads_uploader_created`).
+///
+/// # Errors
+/// Database failures.
+pub async fn uploaded_today(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> Result<UploadedToday, sea_orm::DbErr> {
+    let since = chrono::Utc::now() - chrono::Duration::hours(24);
+    let (files, bytes, oldest): (i64, i64, Option<chrono::DateTime<chrono::Utc>>) =
+        upload::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "files")
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"),
+                "bytes",
+            )
+            .column_as(upload::Column::CreatedAt.min(), "oldest")
+            .filter(upload::Column::UploaderId.eq(actor.user_id))
+            .filter(upload::Column::CreatedAt.gte(since))
+            .into_tuple()
+            .one(db)
+            .await?
+            .unwrap_or((0, 0, None));
+    Ok(UploadedToday {
+        files: u64::try_from(files).unwrap_or(0),
+        bytes: u64::try_from(bytes).unwrap_or(0),
+        oldest,
+    })
 }
 
 /// Records an upload by the caller. Unique per uploader and sha256: a second

@@ -17,11 +17,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_upload).service(get_upload);
 }
 
-/// Upload a photo (multipart field `file`): JPEG, PNG or WebP, at most 10 MiB.
+/// Upload a photo (multipart field `file`): JPEG, PNG or WebP, at most 10 MiB
+/// and 40 megapixels.
 ///
-/// The type is read from the bytes, whatever the client says. Location data
-/// (Exif GPS, XMP) is removed before the image is stored; `sha256` is of the
-/// stored bytes. Sending the same bytes again (a retry) answers the first upload.
+/// The type is read from the bytes, whatever the client says, and the size in
+/// pixels from the image's header. Only the image is stored: metadata (Exif
+/// but the orientation, XMP, text chunks, comments) and anything after the
+/// image's end are removed; `sha256` is of the stored bytes. Sending the same
+/// bytes again (a retry) answers the first upload. A member may upload
+/// `UPLOAD_DAILY_MAX_FILES` files (200) and `UPLOAD_DAILY_MAX_MIB` MiB (500)
+/// in 24 hours. An upload attached to no submission within
+/// `UPLOAD_ORPHAN_HOURS` (48) is removed.
 #[utoipa::path(
     tag = "uploads",
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
@@ -32,7 +38,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 401, body = ErrorBody),
         (status = 413, description = "the file is larger than 10 MiB", body = ErrorBody),
         (status = 415, description = "not multipart/form-data, or the file is not a JPEG, PNG or WebP image", body = ErrorBody),
-        (status = 422, description = "no `file` field", body = ErrorBody),
+        (status = 422, description = "no `file` field, or an image over 40 megapixels (`file` / `too_many_pixels`)", body = ErrorBody),
+        (status = 429, description = "`upload_quota_exceeded`: the member's uploads of the last 24 hours reached the quota (`file` / `daily_files` or `daily_mib`); `Retry-After` says when it frees up", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -43,10 +50,22 @@ pub async fn create_upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let quota = state.settings.upload_quota;
+    let today = repo::uploaded_today(&state.db, &actor).await?;
+    if today.files >= quota.files {
+        return Err(quota_exceeded("daily_files", quota.files, today));
+    }
     let received = receive::file_field(&req, payload, state.uploads.scratch_dir()).await?;
     let prepared = received.prepare().await?;
     if let Some(existing) = repo::find_own_by_sha256(&state.db, &actor, &prepared.sha256).await? {
         return Ok(HttpResponse::Ok().json(UploadView::from(existing)));
+    }
+    if today.bytes + prepared.size > quota.bytes {
+        return Err(quota_exceeded(
+            "daily_mib",
+            quota.bytes / (1024 * 1024),
+            today,
+        ));
     }
     let storage_key = Storage::key_for(&prepared.sha256);
     state
@@ -70,6 +89,23 @@ pub async fn create_upload(
             Ok(HttpResponse::Ok().json(UploadView::from(existing)))
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// 429 for a spent daily quota, to be retried when the oldest upload of the
+/// last 24 hours leaves the window.
+fn quota_exceeded(quota: &'static str, limit: u64, today: repo::UploadedToday) -> ApiError {
+    let frees_at = today
+        .oldest
+        .map(|oldest| oldest + chrono::Duration::hours(24));
+    let retry_after_secs = frees_at
+        .map(|at| (at - chrono::Utc::now()).num_seconds().max(1))
+        .and_then(|secs| u64::try_from(secs).ok())
+        .unwrap_or(3600);
+    ApiError::UploadQuotaExceeded {
+        quota,
+        limit,
+        retry_after_secs,
     }
 }
 

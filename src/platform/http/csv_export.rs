@@ -14,7 +14,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::{FieldErrors, ReviewStatus};
@@ -27,8 +27,16 @@ const PAGE: u64 = 500;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportFormat {
-    /// Only `csv`.
+    /// Only `csv` (the default); another value is 422 naming `format`.
+    #[param(value_type = Option<CsvFormat>, inline)]
     pub format: Option<String>,
+}
+
+/// The one format a CSV export takes, as the OpenAPI document lists it.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum CsvFormat {
+    Csv,
 }
 
 impl ExportFormat {

@@ -37,7 +37,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_json_body(req, payload);
-        Box::pin(async move { parse(&body.await?).map(Json) })
+        Box::pin(async move { parse_object(&body.await?).map(Json) })
     }
 }
 
@@ -58,7 +58,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Fingerprinted<T> {
         let target = format!("{} {}", req.method(), req.path());
         Box::pin(async move {
             let body = body.await?;
-            let value: T = parse(&body)?;
+            let value: T = parse_object(&body)?;
             let canonical: serde_json::Value = parse(&body)?;
             let mut hasher = Sha256::new();
             hasher.update(target.as_bytes());
@@ -108,6 +108,25 @@ fn read_json_body(
 
 fn mime_json() -> &'static str {
     "json"
+}
+
+/// Parses a request body, which must be a JSON object: serde would read an
+/// array as a struct's fields in order, and no operation takes anything but
+/// an object. Another JSON value is 422 naming `body`; malformed JSON 400.
+pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .map_err(|err| ApiError::BadRequest(strip_position(&err.to_string())))?;
+        return Err(FieldErrors::single(
+            "body",
+            "not_an_object",
+            "请求体应为 JSON 对象",
+            "the body must be a JSON object",
+        )
+        .into());
+    }
+    parse(body)
 }
 
 /// Parses `body`, telling malformed JSON (400) from JSON of the wrong shape
@@ -251,6 +270,18 @@ mod tests {
         );
         // An escaped backslash before `u0000` is no NUL.
         assert!(parse::<Body>(br#"{"phone": "\\u0000"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_named_and_a_broken_one_is_malformed() {
+        for body in [&b"[\"13800138000\", null]"[..], b" 5", b"\"x\"", b"null"] {
+            assert_eq!(field_of(parse_object::<Body>(body).unwrap_err()), "body");
+        }
+        assert!(matches!(
+            parse_object::<Body>(b"[1,"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(parse_object::<Body>(b" {\"phone\": \"1\"}").is_ok());
     }
 
     #[test]

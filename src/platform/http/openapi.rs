@@ -6,6 +6,7 @@ use actix_web::App;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -16,8 +17,9 @@ use utoipa_actix_web::AppExt;
     info(
         title = "xianfeng",
         description = "先锋：乡党委“创先争优”活动小程序后端。Members log household visits, file mediation reports and make pledges; secretaries review; the township watches the dashboard.\n\nErrors answer `{\"error\": {\"code\", \"message\", \"details\"}}`; messages are Chinese unless `Accept-Language: en`.",
-        license(name = "MIT")
+        license(name = "MIT", identifier = "MIT")
     ),
+    servers((url = "/", description = "this server")),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Sign-in, WeChat binding, sessions"),
@@ -70,8 +72,112 @@ pub fn document(routes: Routes) -> OpenApiDoc {
         .split_for_parts()
         .1;
     ExtractorResponses.modify(&mut doc);
+    IdempotencyKeys.modify(&mut doc);
     ResourceLinks.modify(&mut doc);
+    Completeness.modify(&mut doc);
     doc
+}
+
+/// `Idempotency-Key` is a UUID (SPEC §4), and anything else is answered 422
+/// naming the header: said once here for every operation that takes it.
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let description = "A UUID the client keeps until it hears an answer: a retry with the \
+                           same key and body answers the first answer again; the same key with \
+                           another body is 409 `idempotency_key_reused`; a key that is not a \
+                           UUID is 422 naming `Idempotency-Key`.";
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let mut takes_key = false;
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if let RefOr::T(p) = parameter
+                        && p.parameter_in == ParameterIn::Header
+                        && p.name
+                            .eq_ignore_ascii_case(crate::core::idempotency::HEADER)
+                    {
+                        p.schema = Some(RefOr::T(Schema::Object(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                                .build(),
+                        )));
+                        p.description = Some(description.to_owned());
+                        takes_key = true;
+                    }
+                }
+                if !takes_key {
+                    continue;
+                }
+                let refusal = "`Idempotency-Key` is not a UUID";
+                match operation.responses.responses.get_mut("422") {
+                    Some(RefOr::T(response))
+                        if !response.description.contains("Idempotency-Key") =>
+                    {
+                        response.description = if response.description.is_empty() {
+                            refusal.to_owned()
+                        } else {
+                            format!("{}; or {refusal}", response.description)
+                        };
+                    }
+                    Some(_) => {}
+                    None => {
+                        operation
+                            .responses
+                            .responses
+                            .insert("422".to_owned(), error_response(refusal));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a reader of the document (and a standard linter) expects of every
+/// operation: each response described (by its status where the handler
+/// says no more), and the operations open to anyone marked so with an
+/// empty `security`.
+struct Completeness;
+
+impl Modify for Completeness {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = status_description(status).to_owned();
+                    }
+                }
+                operation.security.get_or_insert_with(Vec::new);
+            }
+        }
+    }
+}
+
+/// What a status means in this API, for a response documented without words.
+fn status_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "created",
+        "202" => "accepted",
+        "204" => "done; no body",
+        "304" => "unchanged since the `ETag` in `If-None-Match`",
+        "400" => "the request cannot be read",
+        "401" => "not signed in, or the token is expired or revoked",
+        "403" => "the caller's role may not do this",
+        "404" => "not found, or not within the caller's reach",
+        "405" => "the path takes other methods (listed in `Allow`)",
+        "409" => "conflicts with what is stored (`details` says why)",
+        "413" => "the body is too large",
+        "415" => "the body is of a type not accepted",
+        "422" => "a field is invalid (named in `details`)",
+        "429" => "too many requests; `Retry-After` says when to try again",
+        "503" => "a dependency (database, WeChat) is unavailable",
+        _ => "see the operation's description",
+    }
 }
 
 /// The answers of the shared extractors, which every handler using them can
@@ -203,9 +309,9 @@ pub fn document_json(routes: Routes) -> anyhow::Result<String> {
     Ok(json)
 }
 
-/// The documented paths (with `{param}` segments matching anything), to
-/// tell 405 from 404.
-pub struct KnownPaths(Vec<Vec<String>>);
+/// The documented paths (with `{param}` segments matching anything) and the
+/// methods each answers, to tell 405 (with `Allow`) from 404.
+pub struct KnownPaths(Vec<(Vec<String>, Vec<&'static str>)>);
 
 impl KnownPaths {
     pub fn of(document: &OpenApiDoc) -> Self {
@@ -213,21 +319,44 @@ impl KnownPaths {
             document
                 .paths
                 .paths
-                .keys()
-                .map(|p| p.split('/').map(str::to_owned).collect())
+                .iter()
+                .map(|(p, item)| {
+                    let methods = [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("HEAD", item.head.is_some()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(name, present)| present.then_some(name))
+                    .collect();
+                    (p.split('/').map(str::to_owned).collect(), methods)
+                })
                 .collect(),
         )
     }
 
-    /// Whether `path` is one of the documented paths.
-    pub fn contains(&self, path: &str) -> bool {
+    /// The methods the documented paths matching `path` answer, upper-case;
+    /// empty when none matches.
+    pub fn methods_of(&self, path: &str) -> Vec<&'static str> {
         let segments: Vec<&str> = path.split('/').collect();
-        self.0.iter().any(|template| {
-            template.len() == segments.len()
+        let mut methods: Vec<&'static str> = Vec::new();
+        for (template, of_it) in &self.0 {
+            let matches = template.len() == segments.len()
                 && template
                     .iter()
                     .zip(&segments)
-                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-        })
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+            if matches {
+                for method in of_it {
+                    if !methods.contains(method) {
+                        methods.push(method);
+                    }
+                }
+            }
+        }
+        methods
     }
 }

@@ -25,8 +25,16 @@ pub struct XlsxFile(pub Vec<u8>);
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct XlsxFormat {
-    /// Only `xlsx` (the default).
+    /// Only `xlsx` (the default); another value is 422 naming `format`.
+    #[param(value_type = Option<XlsxFormatName>, inline)]
     pub format: Option<String>,
+}
+
+/// The one format a workbook export takes, as the OpenAPI document lists it.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum XlsxFormatName {
+    Xlsx,
 }
 
 impl XlsxFormat {
