@@ -30,6 +30,65 @@ pub struct TestApp {
     pub world: World,
     /// The server's `DATA_DIR` (its uploads, when stored locally).
     pub data_dir: std::path::PathBuf,
+    /// Last, so that it is dropped after the rest.
+    _leftovers: Leftovers,
+}
+
+/// What a test made outside its process: its PostgreSQL database, its
+/// `DATA_DIR`, its Redis keys. Removed when the test ends, passed or failed.
+struct Leftovers {
+    database: Option<TestDatabase>,
+    data_dir: std::path::PathBuf,
+    redis: Option<(String, String)>,
+}
+
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.data_dir).ok();
+        let database = self.database.take();
+        let redis = self.redis.take();
+        // The test's runtime may be shutting down: a thread with a runtime of
+        // its own does the work, and the test waits for it.
+        let cleaner = std::thread::spawn(move || {
+            if let Some((url, prefix)) = redis
+                && let Ok(mut connection) =
+                    redis::Client::open(url).and_then(|client| client.get_connection())
+            {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(format!("{prefix}*"))
+                    .query(&mut connection)
+                    .unwrap_or_default();
+                if !keys.is_empty() {
+                    redis::cmd("DEL").arg(keys).exec(&mut connection).ok();
+                }
+            }
+            if let Some(database) = database {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&database.admin_url).await {
+                        // FORCE: the test's server still holds connections.
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                                database.name
+                            ))
+                            .await
+                            .ok();
+                        admin.close().await.ok();
+                    }
+                });
+            }
+        });
+        cleaner.join().ok();
+    }
 }
 
 /// Two townships. In `a`: two branches, each with a secretary, two members and
@@ -67,7 +126,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     xianfeng::platform::telemetry::init("error", xianfeng::platform::config::LogFormat::Text);
     let data_dir = std::env::temp_dir().join(format!("xianfeng-test-{}", Uuid::now_v7()));
-    let database_url = fresh_database(&data_dir).await;
+    let (database_url, database) = fresh_database(&data_dir).await;
     let mut env: HashMap<&str, String> = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("DATA_DIR", data_dir.display().to_string()),
@@ -76,9 +135,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("ID_NUMBER_KEY", ID_NUMBER_KEY.to_owned()),
         ("WORKERS", "2".to_owned()),
     ]);
-    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
-        env.insert("REDIS_URL", redis);
-        env.insert("REDIS_PREFIX", format!("xftest:{}", Uuid::now_v7()));
+    let redis = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .map(|url| (url, format!("xftest:{}", Uuid::now_v7())));
+    if let Some((url, prefix)) = &redis {
+        env.insert("REDIS_URL", url.clone());
+        env.insert("REDIS_PREFIX", prefix.clone());
     }
     for (k, v) in options.env {
         env.insert(k, v);
@@ -98,12 +160,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db,
         keys: TokenKeys::new(JWT_SECRET.as_bytes()),
         world,
-        data_dir,
+        data_dir: data_dir.clone(),
+        _leftovers: Leftovers {
+            database,
+            data_dir,
+            redis,
+        },
     }
 }
 
-/// A database of its own for one test.
-async fn fresh_database(data_dir: &std::path::Path) -> String {
+/// A database of its own for one test: its URL, and on PostgreSQL what to drop.
+async fn fresh_database(data_dir: &std::path::Path) -> (String, Option<TestDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) => {
             let name = format!("xf_{}", Uuid::now_v7().simple());
@@ -119,9 +186,10 @@ async fn fresh_database(data_dir: &std::path::Path) -> String {
                 .rsplit_once('/')
                 .map(|(base, _)| base)
                 .unwrap_or(&admin_url);
-            format!("{base}/{name}")
+            let url = format!("{base}/{name}");
+            (url, Some(TestDatabase { admin_url, name }))
         }
-        Err(_) => xianfeng::platform::config::sqlite_url(data_dir),
+        Err(_) => (xianfeng::platform::config::sqlite_url(data_dir), None),
     }
 }
 

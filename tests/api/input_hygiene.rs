@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 use xianfeng::entities::user;
 
 use crate::helpers::*;
-
-/// Where branch 0's households are put so members can check in there (GCJ-02).
-const HOME: (f64, f64) = (30.2741, 120.1551);
+use crate::visits::{HOME, locate_households};
 
 async fn metrics_text(app: &TestApp) -> String {
     app.client
@@ -65,20 +63,6 @@ async fn invented_methods_and_paths_do_not_add_metric_series() {
         before.len(),
         after.len()
     );
-}
-
-async fn locate_households(app: &TestApp) {
-    let branch = &app.world.a.branches[0];
-    for household in &branch.households {
-        let response = app
-            .patch(
-                &format!("/api/v1/households/{}", household.id),
-                &branch.secretary,
-                json!({ "location": { "lat": HOME.0, "lng": HOME.1 } }),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-    }
 }
 
 async fn rename(app: &TestApp, user: &user::Model, name: &str) {

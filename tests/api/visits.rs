@@ -13,9 +13,9 @@ use xianfeng::entities::{outbox_event, upload, user, visit};
 use crate::helpers::*;
 
 /// Where the seeded households of branch 0 are put for these tests (GCJ-02).
-const HOME: (f64, f64) = (30.2741, 120.1551);
+pub const HOME: (f64, f64) = (30.2741, 120.1551);
 
-async fn locate_households(app: &TestApp) {
+pub async fn locate_households(app: &TestApp) {
     let branch = &app.world.a.branches[0];
     for household in &branch.households {
         let response = app
