@@ -182,7 +182,7 @@ class Server:
     def start(self):
         self.starts += 1
         log = open(os.path.join(LOGS, f"server-{self.name}-{self.starts}.log"), "w")
-        self.process = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen([BINARY, "serve", "--demo"], env=self.env, stdout=log, stderr=log)
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.process.poll() is not None:
