@@ -28,6 +28,9 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     if settings.is_sqlite() {
         std::fs::create_dir_all(&settings.data_dir)?;
+        if settings.database_url == crate::platform::config::sqlite_url(&settings.data_dir) {
+            keep_private(&settings.data_dir.join("xianfeng.db"))?;
+        }
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
@@ -44,6 +47,32 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .busy_timeout(Duration::from_secs(5))
         });
     Ok(Database::connect(options).await?)
+}
+
+/// The embedded database holds members' names and phones: readable by the
+/// server's user only. SQLite gives its `-wal` and `-shm` files the database
+/// file's mode; ones an earlier version left open to others are closed too.
+fn keep_private(database: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(database)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", database.display()));
+            if let Ok(metadata) = std::fs::metadata(&path)
+                && metadata.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = database;
+    Ok(())
 }
 
 /// Applies pending migrations; running it again changes nothing.
@@ -172,6 +201,40 @@ mod tests {
     use sea_orm::sea_query::{ExprTrait, PostgresQueryBuilder, SqliteQueryBuilder};
 
     use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_embedded_database_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xianfeng-db-mode-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A database an earlier version left readable by others.
+        std::fs::write(dir.join("xianfeng.db"), b"").unwrap();
+        std::fs::set_permissions(
+            dir.join("xianfeng.db"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let data_dir = dir.display().to_string();
+        let settings = Settings::from_lookup(|name| match name {
+            "DATA_DIR" => Some(data_dir.clone()),
+            _ => None,
+        })
+        .unwrap();
+
+        let db = connect(&settings).await.unwrap();
+        migrate(&db).await.unwrap();
+
+        for file in ["xianfeng.db", "xianfeng.db-wal", "xianfeng.db-shm"] {
+            let mode = std::fs::metadata(dir.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        db.close().await.ok();
+        std::fs::remove_dir_all(dir).ok();
+    }
 
     #[test]
     fn wildcards_in_searched_text_are_escaped() {
