@@ -14,11 +14,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::domain::Role;
-use crate::entities::user;
+use crate::entities::{refresh_token, user};
 use crate::platform::error::ApiError;
 use crate::platform::tokens::AccessClaims;
 
@@ -99,6 +101,39 @@ impl Sessions {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Ends every access token of `user_id` at its next request (their token
+/// version moves); the caller then [`Sessions::forget`]s the user once
+/// this has committed.
+pub async fn end_access_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::TokenVersion,
+            Expr::col(user::Column::TokenVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of `user_id`: access tokens and refresh tokens alike
+/// (see [`end_access_tokens`]).
+pub async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
+    end_access_tokens(db, user_id).await?;
+    revoke_all_of_user(db, user_id).await
+}
+
+/// Revokes every refresh token of `user_id`.
+pub async fn revoke_all_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 type StandingRow = (i32, bool, Uuid, Option<Uuid>, String);
@@ -192,21 +227,6 @@ mod tests {
         (db, member.id)
     }
 
-    /// Moves the member's token version behind the cache's back.
-    async fn move_version(db: &sea_orm::DatabaseConnection, id: Uuid) {
-        use sea_orm::sea_query::{Expr, ExprTrait};
-        use sea_orm::{ColumnTrait, QueryFilter};
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::TokenVersion,
-                Expr::col(user::Column::TokenVersion).add(1),
-            )
-            .filter(user::Column::Id.eq(id))
-            .exec(db)
-            .await
-            .unwrap();
-    }
-
     #[tokio::test]
     async fn a_remembered_standing_is_answered_without_the_database_until_forgotten() {
         let (db, member) = database_with_a_member().await;
@@ -214,7 +234,7 @@ mod tests {
         let read = sessions.standing(&db, member).await.unwrap();
         assert_eq!(read.map(|s| s.token_version), Some(0));
 
-        move_version(&db, member).await;
+        end_access_tokens(&db, member).await.unwrap();
         let remembered = sessions.standing(&db, member).await.unwrap();
         sessions.forget(member);
         let forgotten = sessions.standing(&db, member).await.unwrap();

@@ -1,7 +1,7 @@
 //! Sign-in state in the database: refresh-token families and activation codes.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -71,39 +71,6 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Ends every access token of `user_id` at its next request (their token
-/// version moves); the caller forgets the user from `AppState::sessions`
-/// once this has committed.
-pub async fn end_access_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::TokenVersion,
-            Expr::col(user::Column::TokenVersion).add(1),
-        )
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Ends every session of `user_id`: access tokens and refresh tokens alike
-/// (see [`end_access_tokens`]).
-pub async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    end_access_tokens(db, user_id).await?;
-    revoke_all_of_user(db, user_id).await
-}
-
-/// Revokes every refresh token of `user_id`.
-pub async fn revoke_all_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;

@@ -312,9 +312,9 @@ pub async fn logout(
             if let Some(row) = row.filter(|r| r.user_id == actor.user_id) {
                 repo::revoke_family(&txn, row.family_id).await?;
             }
-            repo::end_access_tokens(&txn, actor.user_id).await?;
+            crate::core::sessions::end_access_tokens(&txn, actor.user_id).await?;
         }
-        None => repo::end_sessions(&txn, actor.user_id).await?,
+        None => crate::core::sessions::end_sessions(&txn, actor.user_id).await?,
     }
     txn.commit().await?;
     state.sessions.forget(actor.user_id);

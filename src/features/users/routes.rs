@@ -222,7 +222,7 @@ pub async fn update_user(
         repo::drop_assignments(&txn, updated.id).await?;
     }
     if ends_sessions {
-        crate::features::auth::repo::end_sessions(&txn, updated.id).await?;
+        crate::core::sessions::end_sessions(&txn, updated.id).await?;
     }
     audit::record(
         &txn,
