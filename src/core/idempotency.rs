@@ -31,7 +31,7 @@ use crate::platform::error::ApiError;
 /// How long an answer is kept for replay.
 pub const KEY_TTL: Duration = Duration::hours(24);
 
-pub const HEADER: &str = "Idempotency-Key";
+pub use crate::platform::http::IDEMPOTENCY_KEY as HEADER;
 
 /// The `Idempotency-Key` of a request, if it sent one.
 #[derive(Debug, Clone)]

@@ -10,3 +10,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod xlsx_export;
+
+/// The header a submission carries so that its retries are answered once
+/// (`core::idempotency` keeps the answers; the OpenAPI document describes it).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";

@@ -94,8 +94,7 @@ impl Modify for IdempotencyKeys {
                 for parameter in operation.parameters.iter_mut().flatten() {
                     if let RefOr::T(p) = parameter
                         && p.parameter_in == ParameterIn::Header
-                        && p.name
-                            .eq_ignore_ascii_case(crate::core::idempotency::HEADER)
+                        && p.name.eq_ignore_ascii_case(super::IDEMPOTENCY_KEY)
                     {
                         p.schema = Some(RefOr::T(Schema::Object(
                             ObjectBuilder::new()
